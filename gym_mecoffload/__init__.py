@@ -1,0 +1,76 @@
+"""Gymnasium environments for mobile edge computation offloading.
+
+Importing the package registers ``MecOffload-v0`` (one subtask per step) and
+``MecOffloadOneShot-v0`` (the whole decision in one step) with Gymnasium. It
+needs only gymnasium and numpy.
+"""
+
+import gymnasium as gym
+
+from gym_mecoffload.data import OffloadDataset, generate_dataset
+from gym_mecoffload.envs import (
+    JointActionWrapper,
+    MecOffloadEnv,
+    MecOffloadOneShotEnv,
+    decode_joint_actions,
+    encode_joint_actions,
+)
+from gym_mecoffload.model import (
+    CLOUD,
+    DEVICE,
+    EDGE,
+    PLACES,
+    SCENARIOS,
+    Objective,
+    Scenario,
+    TaskBatch,
+    cost,
+    energy,
+    features,
+    latency,
+    sample_states,
+)
+
+__version__ = "0.1.0"
+
+# Every registration in one place; variants are other kwargs, not subclasses.
+ENV_IDS = {
+    "MecOffload-v0": "gym_mecoffload.envs.offload:MecOffloadEnv",
+    "MecOffloadOneShot-v0": "gym_mecoffload.envs.offload:MecOffloadOneShotEnv",
+}
+
+
+def register_envs() -> None:
+    """Register the package's environments with Gymnasium; safe to call again."""
+    for env_id, entry_point in ENV_IDS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point)
+
+
+register_envs()
+
+__all__ = [
+    "CLOUD",
+    "DEVICE",
+    "EDGE",
+    "ENV_IDS",
+    "PLACES",
+    "SCENARIOS",
+    "JointActionWrapper",
+    "MecOffloadEnv",
+    "MecOffloadOneShotEnv",
+    "Objective",
+    "OffloadDataset",
+    "Scenario",
+    "TaskBatch",
+    "__version__",
+    "cost",
+    "decode_joint_actions",
+    "encode_joint_actions",
+    "energy",
+    "features",
+    "generate_dataset",
+    "latency",
+    "register_envs",
+    "sample_states",
+]

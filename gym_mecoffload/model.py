@@ -1,0 +1,525 @@
+"""The system model: offloading requirements, their costs and how they are sampled.
+
+Everything here is a pure, vectorised numpy function over a *batch* of tasks,
+so that the environments, the solvers, the dataset generator and the benchmark
+all share one definition of latency and energy (``../shared/SPEC.md`` section 1,
+the paper's Sec. 3.2).
+
+A task is a chain of ``n`` subtasks. Subtask ``t`` needs ``cycles[t]`` CPU
+cycles; ``data[t]`` bytes flow into it from subtask ``t - 1`` (``data[0]`` is the
+task's input, which starts on the device) and ``data[n]`` is the task's output,
+which must end on the device. A *decision* places every subtask on
+``DEVICE`` (0), ``EDGE`` (1) or ``CLOUD`` (2).
+
+Units are SI throughout: cycles, bytes, Hz, bytes/s, seconds, joules, watts.
+Observations (:func:`features`) use engineering units (Gcycles, MB, GHz, MB/s)
+so that a network sees numbers of order one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+DEVICE, EDGE, CLOUD = 0, 1, 2
+PLACES = ("device", "edge", "cloud")
+N_PLACES = len(PLACES)
+
+OBJECTIVES = ("latency", "energy", "weighted")
+
+# Engineering units used in observations: 1 Gcycle, 1 MB, 1 GHz, 1 MB/s.
+GIGA = 1e9
+MEGA = 1e6
+
+_PER_TASK_FIELDS = ("device_hz", "edge_hz", "edge_bandwidth", "cloud_bandwidth", "cloud_hz")
+STATE_FIELDS = (
+    "cycles",
+    "data",
+    "device_hz",
+    "edge_hz",
+    "edge_bandwidth",
+    "cloud_bandwidth",
+    "cloud_hz",
+)
+
+
+def _first_bad(array: np.ndarray, bad: np.ndarray) -> str:
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = index[0] if len(index) == 1 else index
+    return f"{array[index].item()!r} at index {where}"
+
+
+@dataclass(frozen=True)
+class TaskBatch:
+    """A batch of ``N`` offloading requirements S = (E, D, p1, p2, b1, b2).
+
+    Every field has a leading batch axis. Values are validated on construction:
+    a bad field raises ``ValueError`` naming the field, the bad value and what is
+    allowed.
+
+    Attributes:
+        cycles: (N, n) CPU cycles each subtask needs (>= 0).
+        data: (N, n + 1) bytes flowing into each subtask; ``data[:, 0]`` is the
+            task's input and ``data[:, n]`` its output (>= 0).
+        device_hz: (N,) end device CPU frequency p1 in Hz (> 0).
+        edge_hz: (N,) edge server CPU frequency p2 in Hz (> 0).
+        edge_bandwidth: (N,) device <-> edge bandwidth b1 in bytes/s (> 0).
+        cloud_bandwidth: (N,) edge <-> cloud bandwidth b2 in bytes/s (> 0).
+        cloud_hz: (N,) cloud CPU frequency in Hz (> 0, may be ``inf``: the
+            paper neglects cloud execution time, which is the default).
+    """
+
+    cycles: np.ndarray
+    data: np.ndarray
+    device_hz: np.ndarray
+    edge_hz: np.ndarray
+    edge_bandwidth: np.ndarray
+    cloud_bandwidth: np.ndarray
+    cloud_hz: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        cycles = np.asarray(self.cycles, dtype=np.float64)
+        if cycles.ndim != 2 or cycles.shape[1] < 1:
+            raise ValueError(
+                f"cycles must have shape (N, n) with n >= 1 subtasks; got shape {cycles.shape}"
+            )
+        n_tasks, n_subtasks = cycles.shape
+        data = np.asarray(self.data, dtype=np.float64)
+        if data.shape != (n_tasks, n_subtasks + 1):
+            raise ValueError(
+                f"data must have shape (N, n + 1) = {(n_tasks, n_subtasks + 1)} to match "
+                f"cycles {cycles.shape} (input, n - 1 intermediate flows, output); got {data.shape}"
+            )
+        values = {"cycles": cycles, "data": data}
+        for name in _PER_TASK_FIELDS:
+            raw = getattr(self, name)
+            if raw is None and name == "cloud_hz":
+                raw = math.inf
+            array = np.asarray(raw, dtype=np.float64)
+            if array.ndim == 0:
+                array = np.full(n_tasks, float(array))
+            if array.shape != (n_tasks,):
+                raise ValueError(f"{name} must have shape (N,) = ({n_tasks},); got {array.shape}")
+            values[name] = array
+        for name in ("cycles", "data"):
+            array = values[name]
+            bad = ~np.isfinite(array) | (array < 0)
+            if bad.any():
+                unit = "CPU cycles" if name == "cycles" else "bytes"
+                raise ValueError(
+                    f"{name} must be finite and >= 0 ({unit}); got {_first_bad(array, bad)}"
+                )
+        for name in _PER_TASK_FIELDS:
+            array = values[name]
+            unit = "Hz" if name.endswith("_hz") else "bytes/s"
+            infinite_ok = name == "cloud_hz"  # an infinitely fast cloud is the paper's model
+            bad = ~(array > 0) if infinite_ok else ~(array > 0) | ~np.isfinite(array)
+            if bad.any():
+                extra = " (a zero bandwidth makes latency unbounded)" if unit == "bytes/s" else ""
+                allowed = "> 0 or inf" if infinite_ok else "finite and > 0"
+                raise ValueError(
+                    f"{name} must be {allowed} ({unit}){extra}; got {_first_bad(array, bad)}"
+                )
+        for name, array in values.items():
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+
+    @property
+    def n_tasks(self) -> int:
+        """Number of tasks N in the batch."""
+        return self.cycles.shape[0]
+
+    @property
+    def n_subtasks(self) -> int:
+        """Number of subtasks n of every task."""
+        return self.cycles.shape[1]
+
+    def __len__(self) -> int:
+        return self.n_tasks
+
+    def __getitem__(self, index: Any) -> TaskBatch:
+        """The tasks selected by ``index`` (an int, slice, mask or index array), as a batch."""
+        if isinstance(index, (int, np.integer)):
+            index = [index]
+        return TaskBatch(**{name: getattr(self, name)[index] for name in STATE_FIELDS})
+
+    @classmethod
+    def concatenate(cls, batches: list[TaskBatch]) -> TaskBatch:
+        """One batch holding the tasks of ``batches`` in order."""
+        if not batches:
+            raise ValueError("concatenate needs at least one TaskBatch")
+        return cls(
+            **{name: np.concatenate([getattr(b, name) for b in batches]) for name in STATE_FIELDS}
+        )
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> TaskBatch:
+        """A batch of one task from a mapping with the SPEC's field names, in SI units.
+
+        ``cycles`` is a length-n sequence, ``data`` a length-(n + 1) sequence, the
+        others scalars; ``cloud_hz`` is optional (default ``inf``).
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state must be a mapping of {STATE_FIELDS}; got {type(state).__name__}"
+            )
+        unknown = sorted(set(state) - set(STATE_FIELDS))
+        missing = [name for name in STATE_FIELDS[:-1] if name not in state]
+        if unknown or missing:
+            raise ValueError(
+                f"state has unknown fields {unknown} and misses fields {missing}; "
+                f"allowed fields are {list(STATE_FIELDS)} (cloud_hz is optional)"
+            )
+        one_task = {}
+        for name in STATE_FIELDS:
+            if name not in state:
+                continue
+            value = np.asarray(state[name], dtype=np.float64)
+            expected_ndim = 1 if name in ("cycles", "data") else 0
+            if value.ndim != expected_ndim:
+                kind = "a 1-D sequence" if expected_ndim else "a scalar"
+                raise ValueError(f"state[{name!r}] must be {kind}; got shape {value.shape}")
+            one_task[name] = value[None]
+        return cls(**one_task)
+
+    def state(self, index: int) -> dict[str, Any]:
+        """Task ``index`` as a mapping accepted by :meth:`from_state` (SI units)."""
+        return {name: (getattr(self, name)[index].tolist()) for name in STATE_FIELDS}
+
+    @classmethod
+    def from_features(cls, features: np.ndarray, cloud_hz: float = math.inf) -> TaskBatch:
+        """Invert :func:`features`: a batch from (N, 2n + 5) engineering-unit rows.
+
+        Observations are float32, so the result is exact to about 7 digits.
+        """
+        features = np.asarray(features, dtype=np.float64)
+        if features.ndim != 2 or features.shape[1] < 7 or (features.shape[1] - 5) % 2:
+            raise ValueError(
+                f"features must have shape (N, 2n + 5) with n >= 1; got {features.shape}"
+            )
+        n = (features.shape[1] - 5) // 2
+        return cls(
+            cycles=features[:, :n] * GIGA,
+            data=features[:, n : 2 * n + 1] * MEGA,
+            device_hz=features[:, 2 * n + 1] * GIGA,
+            edge_hz=features[:, 2 * n + 2] * GIGA,
+            edge_bandwidth=features[:, 2 * n + 3] * MEGA,
+            cloud_bandwidth=features[:, 2 * n + 4] * MEGA,
+            cloud_hz=cloud_hz,
+        )
+
+
+def features(batch: TaskBatch) -> np.ndarray:
+    """The paper's input vector S for each task, float32, in engineering units.
+
+    Columns: ``cycles`` (n, Gcycles), ``data`` (n + 1, MB), ``device_hz`` (GHz),
+    ``edge_hz`` (GHz), ``edge_bandwidth`` (MB/s), ``cloud_bandwidth`` (MB/s):
+    ``2n + 5`` columns in all (17 for the paper's n = 6).
+    """
+    columns = [
+        batch.cycles / GIGA,
+        batch.data / MEGA,
+        batch.device_hz[:, None] / GIGA,
+        batch.edge_hz[:, None] / GIGA,
+        batch.edge_bandwidth[:, None] / MEGA,
+        batch.cloud_bandwidth[:, None] / MEGA,
+    ]
+    return np.concatenate(columns, axis=1).astype(np.float32)
+
+
+def n_features(n_subtasks: int) -> int:
+    """Length of :func:`features` rows for tasks of ``n_subtasks`` subtasks."""
+    return 2 * n_subtasks + 5
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a decision costs (SPEC section 1).
+
+    Attributes:
+        name: ``"latency"`` (seconds, the paper's), ``"energy"`` (the device's
+            joules) or ``"weighted"`` (``latency_weight * latency +
+            (1 - latency_weight) * energy``).
+        latency_weight: w in [0, 1], used by ``"weighted"`` only.
+        kappa: effective switched capacitance of the device CPU: running c
+            cycles at f Hz costs ``kappa * c * f**2`` joules.
+        tx_power: device radio power while sending, watts.
+        rx_power: device radio power while receiving, watts.
+    """
+
+    name: str = "latency"
+    latency_weight: float = 0.5
+    kappa: float = 1e-27
+    tx_power: float = 0.5
+    rx_power: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.name not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}; got {self.name!r}")
+        if not 0.0 <= self.latency_weight <= 1.0:
+            raise ValueError(f"latency_weight must be in [0, 1]; got {self.latency_weight!r}")
+        for name in ("kappa", "tx_power", "rx_power"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be finite and >= 0; got {value!r}")
+
+
+def as_objective(objective: str | Objective) -> Objective:
+    """An :class:`Objective` from its name or itself."""
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, str):
+        return Objective(objective)
+    raise TypeError(f"objective must be a name in {OBJECTIVES} or an Objective; got {objective!r}")
+
+
+def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
+    place_hz = np.stack([batch.device_hz, batch.edge_hz, batch.cloud_hz], axis=1)  # (N, 3)
+    run = batch.cycles[:, :, None] / place_hz[:, None, :]  # cycles / inf == 0: free cloud
+    to_edge = 1.0 / batch.edge_bandwidth
+    to_cloud = 1.0 / batch.cloud_bandwidth
+    zero = np.zeros_like(to_edge)
+    # Traffic between device and cloud passes through the edge.
+    per_byte = np.stack(
+        [
+            np.stack([zero, to_edge, to_edge + to_cloud], axis=1),
+            np.stack([to_edge, zero, to_cloud], axis=1),
+            np.stack([to_edge + to_cloud, to_cloud, zero], axis=1),
+        ],
+        axis=1,
+    )
+    return run, per_byte
+
+
+def _energy_terms(batch: TaskBatch, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
+    run = np.zeros(batch.cycles.shape + (N_PLACES,))
+    run[:, :, DEVICE] = objective.kappa * batch.cycles * batch.device_hz[:, None] ** 2
+    per_byte = np.zeros((batch.n_tasks, N_PLACES, N_PLACES))
+    # Only the device's radio costs the device energy; edge <-> cloud is free to it.
+    per_byte[:, DEVICE, EDGE:] = (objective.tx_power / batch.edge_bandwidth)[:, None]
+    per_byte[:, EDGE:, DEVICE] = (objective.rx_power / batch.edge_bandwidth)[:, None]
+    return run, per_byte
+
+
+def stage_costs(
+    batch: TaskBatch, objective: str | Objective = "latency"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two building blocks of every decision's cost.
+
+    Returns:
+        ``run`` (N, n, 3): cost of executing subtask t at each place, and
+        ``per_byte`` (N, 3, 3): cost of moving one byte from place a to place b.
+        Moving ``data[t]`` from the place of subtask t - 1 to that of subtask t
+        costs ``data[t] * per_byte[a, b]``, with the device before the first and
+        after the last subtask. Units: seconds for latency, joules for energy.
+    """
+    objective = as_objective(objective)
+    if objective.name == "latency":
+        return _latency_terms(batch)
+    if objective.name == "energy":
+        return _energy_terms(batch, objective)
+    w = objective.latency_weight
+    run_l, byte_l = _latency_terms(batch)
+    run_e, byte_e = _energy_terms(batch, objective)
+    return w * run_l + (1 - w) * run_e, w * byte_l + (1 - w) * byte_e
+
+
+def check_decisions(batch: TaskBatch, decisions: Any) -> np.ndarray:
+    """``decisions`` as an int array of shape (N, n) with places in {0, 1, 2}, or ValueError."""
+    array = np.asarray(decisions)
+    expected = (batch.n_tasks, batch.n_subtasks)
+    if array.shape != expected:
+        raise ValueError(f"decisions must have shape (N, n) = {expected}; got {array.shape}")
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"decisions must be integers (places 0, 1, 2); got dtype {array.dtype}")
+    bad = (array < 0) | (array >= N_PLACES)
+    if bad.any():
+        raise ValueError(
+            f"decisions must hold places 0 (device), 1 (edge) or 2 (cloud); got {_first_bad(array, bad)}"
+        )
+    return array.astype(np.intp, copy=False)
+
+
+def step_costs(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """What each placement adds, shape (N, n, 3, 3): the chain's cost one link at a time.
+
+    ``steps[i, t, prev, p]`` is the cost of putting subtask t at place ``p`` when
+    subtask t - 1 sits at ``prev`` (the device for t = 0): the transfer of
+    ``data[t]`` from ``prev`` to ``p`` plus the execution of subtask t at ``p``;
+    for the last subtask it also includes the return of the output ``data[n]``
+    to the device. A decision's cost is the sum of its n links.
+    """
+    run, per_byte = stage_costs(batch, objective)
+    n = batch.n_subtasks
+    steps = batch.data[:, :n, None, None] * per_byte[:, None] + run[:, :, None, :]
+    steps[:, n - 1] += (batch.data[:, n, None] * per_byte[:, :, DEVICE])[:, None, :]
+    return steps
+
+
+def path_cost(steps: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """Sum of the links of ``steps`` (N, n, 3, 3) that ``decisions`` (N, n) takes, shape (N,)."""
+    n_tasks, n = decisions.shape
+    previous = np.zeros_like(decisions)  # the input starts on the device
+    previous[:, 1:] = decisions[:, :-1]
+    rows = np.arange(n_tasks)[:, None]
+    return steps[rows, np.arange(n), previous, decisions].sum(axis=1)
+
+
+def cost(batch: TaskBatch, decisions: Any, objective: str | Objective = "latency") -> np.ndarray:
+    """Cost of each task's decision, shape (N,): seconds, joules or their weighted sum."""
+    return path_cost(step_costs(batch, objective), check_decisions(batch, decisions))
+
+
+def latency(batch: TaskBatch, decisions: Any) -> np.ndarray:
+    """End-to-end latency in seconds of each task's decision, shape (N,)."""
+    return cost(batch, decisions, "latency")
+
+
+def energy(
+    batch: TaskBatch,
+    decisions: Any,
+    *,
+    kappa: float = 1e-27,
+    tx_power: float = 0.5,
+    rx_power: float = 0.1,
+) -> np.ndarray:
+    """Energy in joules the device spends on each task's decision, shape (N,)."""
+    objective = Objective("energy", kappa=kappa, tx_power=tx_power, rx_power=rx_power)
+    return cost(batch, decisions, objective)
+
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Uniform ranges from which offloading requirements are sampled (SI units).
+
+    Every value is drawn independently and uniformly from its ``(low, high)``
+    range. The paper's bandwidth ranges start at 0, which makes latency
+    unbounded; bandwidths are therefore drawn from ``[max(low, min_bandwidth),
+    high]`` (a narrower range, not a clip: no mass piles up at the floor).
+
+    Attributes:
+        cycles: CPU cycles per subtask.
+        data: bytes of each data flow (input, intermediates, output).
+        device_hz: end device CPU frequency p1, Hz.
+        edge_hz: edge server CPU frequency p2, Hz.
+        edge_bandwidth: device <-> edge bandwidth b1, bytes/s.
+        cloud_bandwidth: edge <-> cloud bandwidth b2, bytes/s.
+        min_bandwidth: floor of both bandwidth ranges, bytes/s (default 0.01 MB/s).
+        cloud_hz: cloud CPU frequency, Hz (default ``inf``: free cloud execution).
+        name: a label for reports.
+    """
+
+    cycles: Range
+    data: Range
+    device_hz: Range
+    edge_hz: Range
+    edge_bandwidth: Range
+    cloud_bandwidth: Range
+    min_bandwidth: float = 0.01 * MEGA
+    cloud_hz: float = math.inf
+    name: str = "custom"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.min_bandwidth) and self.min_bandwidth > 0):
+            raise ValueError(
+                f"min_bandwidth must be finite and > 0 bytes/s; got {self.min_bandwidth!r}"
+            )
+        if not self.cloud_hz > 0:
+            raise ValueError(f"cloud_hz must be > 0 Hz or inf; got {self.cloud_hz!r}")
+        for name in ("cycles", "data", "device_hz", "edge_hz", "edge_bandwidth", "cloud_bandwidth"):
+            bounds = getattr(self, name)
+            try:
+                low, high = (float(v) for v in bounds)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{name} must be a (low, high) pair of numbers; got {bounds!r}"
+                ) from None
+            if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
+                raise ValueError(
+                    f"{name} must satisfy 0 <= low <= high, both finite; got {bounds!r}"
+                )
+            if name.endswith("_hz") and low <= 0:
+                raise ValueError(f"{name} must have low > 0 Hz; got {bounds!r}")
+            if name.endswith("bandwidth") and high < self.min_bandwidth:
+                raise ValueError(
+                    f"{name} high bound {high!r} bytes/s is below min_bandwidth {self.min_bandwidth!r}"
+                )
+            object.__setattr__(self, name, (low, high))
+
+    @classmethod
+    def preset(cls, name: str) -> Scenario:
+        """A named preset: ``"paper"`` (Sec. 5.1) or ``"paper-kd"`` (Sec. 5.2)."""
+        if name not in SCENARIOS:
+            raise ValueError(f"unknown scenario {name!r}; presets are {sorted(SCENARIOS)}")
+        return SCENARIOS[name]
+
+    def _bandwidth_range(self, name: str) -> Range:
+        low, high = getattr(self, name)
+        return max(low, self.min_bandwidth), high
+
+    def sample(self, n_tasks: int, n_subtasks: int = 6, *, rng: np.random.Generator) -> TaskBatch:
+        """``n_tasks`` requirements drawn only from ``rng``."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+        if int(n_tasks) != n_tasks or n_tasks < 0:
+            raise ValueError(f"n_tasks must be an integer >= 0; got {n_tasks!r}")
+        if int(n_subtasks) != n_subtasks or n_subtasks < 1:
+            raise ValueError(f"n_subtasks must be an integer >= 1; got {n_subtasks!r}")
+        n_tasks, n_subtasks = int(n_tasks), int(n_subtasks)
+        return TaskBatch(
+            cycles=rng.uniform(*self.cycles, size=(n_tasks, n_subtasks)),
+            data=rng.uniform(*self.data, size=(n_tasks, n_subtasks + 1)),
+            device_hz=rng.uniform(*self.device_hz, size=n_tasks),
+            edge_hz=rng.uniform(*self.edge_hz, size=n_tasks),
+            edge_bandwidth=rng.uniform(*self._bandwidth_range("edge_bandwidth"), size=n_tasks),
+            cloud_bandwidth=rng.uniform(*self._bandwidth_range("cloud_bandwidth"), size=n_tasks),
+            cloud_hz=self.cloud_hz,
+        )
+
+
+def as_scenario(scenario: str | Scenario) -> Scenario:
+    """A :class:`Scenario` from a preset name or itself."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str):
+        return Scenario.preset(scenario)
+    raise TypeError(
+        f"scenario must be a preset name {sorted(SCENARIOS)} or a Scenario; got {scenario!r}"
+    )
+
+
+def sample_states(
+    n: int,
+    *,
+    scenario: str | Scenario = "paper",
+    n_subtasks: int = 6,
+    rng: np.random.Generator,
+) -> TaskBatch:
+    """``n`` offloading requirements of ``scenario``, drawn only from ``rng``."""
+    return as_scenario(scenario).sample(n, n_subtasks, rng=rng)
+
+
+_PAPER = dict(
+    cycles=(0.0, 2000e6),
+    data=(0.0, 10 * MEGA),
+    device_hz=(100e6, 1000e6),
+    edge_hz=(500e6, 5000e6),
+    edge_bandwidth=(0.0, 2 * MEGA),
+    cloud_bandwidth=(0.0, 3 * MEGA),
+)
+
+SCENARIOS: dict[str, Scenario] = {
+    # Sec. 5.1 of the paper.
+    "paper": Scenario(**_PAPER, name="paper"),
+    # Sec. 5.2: narrower cycles and data, the rest as Sec. 5.1.
+    "paper-kd": Scenario(
+        **{**_PAPER, "cycles": (500e6, 1500e6), "data": (3 * MEGA, 8 * MEGA)}, name="paper-kd"
+    ),
+}

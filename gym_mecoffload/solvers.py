@@ -1,0 +1,178 @@
+"""Exact and heuristic offloading policies over a :class:`~gym_mecoffload.model.TaskBatch`.
+
+Every solver takes a batch (and an objective) and returns int8 decisions of
+shape (N, n): 0 device, 1 edge, 2 cloud (SPEC sections 2 and 3).
+
+The cost of a decision is a sum over adjacent pairs of a chain, so the exact
+optimum is a shortest path through an n x 3 trellis: :func:`optimal` solves it
+by dynamic programming in O(9n) per task. :func:`exhaustive` is the paper's
+"Optimal" (all 3**n decisions) and the reference the DP is tested against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gym_mecoffload.model import (
+    CLOUD,
+    DEVICE,
+    EDGE,
+    N_PLACES,
+    Objective,
+    TaskBatch,
+    stage_costs,
+    step_costs,
+)
+
+DECISION_DTYPE = np.int8
+
+# 3**14 = 4,782,969 decisions: about 67 MB of int8 decision table, and a cost
+# matrix of that many float64 per task in each chunk. Beyond this use `optimal`.
+MAX_EXHAUSTIVE_SUBTASKS = 14
+_EXHAUSTIVE_CHUNK_ELEMENTS = 2**22  # tasks x decisions evaluated at once (32 MB per float64 array)
+
+
+def optimal_q(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """The DP's action values, shape (N, n, 3, 3).
+
+    ``q[i, t, prev, p]`` is the least cost of finishing task i when subtask
+    t - 1 sits at place ``prev`` (the device for t = 0), subtask t is put at
+    ``p`` and every later subtask is placed optimally: the link of
+    :func:`~gym_mecoffload.model.step_costs` plus the best cost to go.
+    ``q[i, 0, DEVICE].min()`` is the optimal cost.
+    """
+    q = step_costs(batch, objective)
+    for t in range(batch.n_subtasks - 2, -1, -1):
+        q[:, t] += q[:, t + 1].min(axis=2)[:, None, :]
+    return q
+
+
+def _walk(q: np.ndarray) -> np.ndarray:
+    """Follow the argmin of ``q`` from the device: the optimal decisions."""
+    n_tasks, n = q.shape[:2]
+    rows = np.arange(n_tasks)
+    decisions = np.empty((n_tasks, n), dtype=DECISION_DTYPE)
+    previous = np.full(n_tasks, DEVICE)
+    for t in range(n):
+        previous = q[rows, t, previous].argmin(axis=1)
+        decisions[:, t] = previous
+    return decisions
+
+
+def optimal(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """Exact optimum by dynamic programming over the n x 3 trellis, O(9n) per task.
+
+    Ties go to the lowest place index at each step (device before edge before cloud).
+    """
+    return _walk(optimal_q(batch, objective))
+
+
+def optimal_next_place(
+    batch: TaskBatch,
+    step: np.ndarray | int,
+    previous_place: np.ndarray | int,
+    objective: str | Objective = "latency",
+) -> np.ndarray:
+    """The optimal place of subtask ``step`` when subtask ``step - 1`` sits at ``previous_place``.
+
+    An expert that answers in any state an agent reaches, not only on the
+    optimal path (the DP's cost to go). ``step`` and ``previous_place`` are
+    scalars or (N,) arrays; the result is (N,) int8.
+    """
+    n_tasks, n = batch.n_tasks, batch.n_subtasks
+    step = np.broadcast_to(np.asarray(step), (n_tasks,))
+    previous_place = np.broadcast_to(np.asarray(previous_place), (n_tasks,))
+    if ((step < 0) | (step >= n)).any():
+        raise ValueError(f"step must be in [0, {n - 1}] for tasks of {n} subtasks; got {step}")
+    if ((previous_place < 0) | (previous_place >= N_PLACES)).any():
+        raise ValueError(f"previous_place must be 0, 1 or 2; got {previous_place}")
+    q = optimal_q(batch, objective)
+    rows = np.arange(n_tasks)
+    return q[rows, step, previous_place].argmin(axis=1).astype(DECISION_DTYPE)
+
+
+def all_decisions(n_subtasks: int) -> np.ndarray:
+    """Every decision for n subtasks, shape (3**n, n), in lexicographic order."""
+    if not 1 <= n_subtasks <= MAX_EXHAUSTIVE_SUBTASKS:
+        raise ValueError(
+            f"exhaustive search enumerates 3**n decisions and allows 1 <= n <= "
+            f"{MAX_EXHAUSTIVE_SUBTASKS} (3**{MAX_EXHAUSTIVE_SUBTASKS} = "
+            f"{N_PLACES**MAX_EXHAUSTIVE_SUBTASKS:,} decisions); got n = {n_subtasks}. "
+            "solvers.optimal is exact too and linear in n."
+        )
+    grid = np.indices((N_PLACES,) * n_subtasks, dtype=DECISION_DTYPE)
+    return grid.reshape(n_subtasks, -1).T.copy()
+
+
+def exhaustive(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """Exact optimum by trying all 3**n decisions (the paper's "Optimal"), O(n 3**n) per task.
+
+    Ties go to the lexicographically first decision. Raises ``ValueError`` for
+    n > ``MAX_EXHAUSTIVE_SUBTASKS``.
+    """
+    candidates = all_decisions(batch.n_subtasks).astype(np.intp)  # (K, n)
+    previous = np.zeros_like(candidates)
+    previous[:, 1:] = candidates[:, :-1]
+    steps = step_costs(batch, objective)
+    chunk = max(1, _EXHAUSTIVE_CHUNK_ELEMENTS // len(candidates))
+    best = np.empty(batch.n_tasks, dtype=np.intp)
+    for start in range(0, batch.n_tasks, chunk):
+        window = steps[start : start + chunk]
+        totals = np.zeros((len(window), len(candidates)))
+        for t in range(batch.n_subtasks):
+            totals += window[:, t, previous[:, t], candidates[:, t]]
+        best[start : start + chunk] = totals.argmin(axis=1)
+    return candidates[best].astype(DECISION_DTYPE)
+
+
+def greedy(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """Place subtasks one by one, each where its execution plus its input's transfer is least.
+
+    The return of the output to the device is not looked ahead (SPEC section 3).
+    """
+    run, per_byte = stage_costs(batch, objective)
+    rows = np.arange(batch.n_tasks)
+    decisions = np.empty((batch.n_tasks, batch.n_subtasks), dtype=DECISION_DTYPE)
+    previous = np.full(batch.n_tasks, DEVICE)
+    for t in range(batch.n_subtasks):
+        step_cost = run[:, t] + batch.data[:, t, None] * per_byte[rows, previous]
+        previous = step_cost.argmin(axis=1)
+        decisions[:, t] = previous
+    return decisions
+
+
+def _everywhere(batch: TaskBatch, place: int) -> np.ndarray:
+    return np.full((batch.n_tasks, batch.n_subtasks), place, dtype=DECISION_DTYPE)
+
+
+def local(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """Every subtask on the end device."""
+    return _everywhere(batch, DEVICE)
+
+
+def edge(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """Every subtask on the edge server."""
+    return _everywhere(batch, EDGE)
+
+
+def cloud(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """Every subtask in the cloud."""
+    return _everywhere(batch, CLOUD)
+
+
+def random(batch: TaskBatch, rng: np.random.Generator) -> np.ndarray:
+    """Every subtask's place uniformly at random, drawn only from ``rng``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    return rng.integers(0, N_PLACES, size=(batch.n_tasks, batch.n_subtasks), dtype=DECISION_DTYPE)
+
+
+# The deterministic solvers by name, as the paper calls them (Sec. 5.1).
+SOLVERS = {
+    "optimal": optimal,
+    "exhaustive": exhaustive,
+    "greedy": greedy,
+    "local": local,
+    "edge": edge,
+    "cloud": cloud,
+}

@@ -1,0 +1,232 @@
+"""The registered environments, on gymnasium 0.29 and 1.x alike."""
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from conftest import MB, one_task
+from gymnasium.utils.env_checker import check_env
+
+import gym_mecoffload
+from gym_mecoffload import JointActionWrapper, decode_joint_actions, encode_joint_actions, solvers
+from gym_mecoffload.model import Objective, cost, energy, latency
+
+ENV_IDS = sorted(gym_mecoffload.ENV_IDS)
+
+
+def play(env, seed=None, options=None, policy=None):
+    """One episode; returns the rewards and the final info."""
+    observation, _ = env.reset(seed=seed, options=options)
+    rewards = []
+    while True:
+        action = env.action_space.sample() if policy is None else policy(observation)
+        observation, reward, terminated, truncated, info = env.step(action)
+        rewards.append(reward)
+        assert truncated is False
+        if terminated:
+            return rewards, info
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_gymnasium_check_env_without_warnings(env_id):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        env = gym.make(env_id)
+        check_env(env.unwrapped, skip_render_check=True)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_sb3_check_env_without_warnings(env_id):
+    # The torch-free gymnasium 1.x run has no SB3; the main run has it.
+    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sb3_checker.check_env(gym.make(env_id).unwrapped)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_both_make_spellings(env_id):
+    assert isinstance(gym.make(f"gym_mecoffload:{env_id}").unwrapped, type(gym.make(env_id).unwrapped))
+
+
+def test_registration_is_idempotent():
+    before = {i: gym.spec(i) for i in ENV_IDS}
+    gym_mecoffload.register_envs()
+    assert {i: gym.spec(i) for i in ENV_IDS} == before
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_rollouts(env_id):
+    traces = []
+    for env in (gym.make(env_id), gym.make(env_id)):
+        env.action_space.seed(3)
+        first_observation, _ = env.reset(seed=7)
+        trace = [first_observation.tolist()]
+        for _ in range(40):  # crosses several sampling blocks
+            rewards, info = play(env)
+            trace.append((rewards, info["cost"], info["decision"].tolist()))
+        traces.append(trace)
+    assert traces[0] == traces[1]
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_reseeding_repeats_the_task(env_id):
+    env = gym.make(env_id)
+    first, _ = env.reset(seed=11)
+    for _ in range(5):
+        env.reset()
+    again, _ = env.reset(seed=11)
+    assert np.array_equal(first, again)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_pickle_round_trip(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=5)
+    clone = pickle.loads(pickle.dumps(env))
+    action = env.action_space.sample()
+    assert env.step(action)[1] == clone.step(action)[1]
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("objective", ["latency", "energy", "weighted"])
+def test_return_is_minus_the_cost(env_id, objective):
+    env = gym.make(env_id, objective=objective, latency_weight=0.25)
+    env.action_space.seed(0)
+    for seed in range(20):
+        rewards, info = play(env, seed=seed)
+        task = env.unwrapped.task
+        decision = info["decision"][None]
+        assert sum(rewards) == pytest.approx(-info["cost"], rel=1e-12)
+        expected = cost(task, decision, Objective(objective, latency_weight=0.25))[0]
+        assert info["cost"] == pytest.approx(expected, rel=1e-12)
+        assert info["latency"] == pytest.approx(latency(task, decision)[0], rel=1e-12)
+        assert info["energy"] == pytest.approx(energy(task, decision)[0], rel=1e-12)
+        best = solvers.optimal(task, Objective(objective, latency_weight=0.25))
+        assert np.array_equal(info["optimal_decision"], best[0])
+        assert info["optimal_cost"] <= info["cost"] * (1 + 1e-12)
+        assert info["optimal_latency"] == pytest.approx(latency(task, best)[0], rel=1e-12)
+
+
+def test_sequential_observation_layout():
+    env = gym.make("MecOffload-v0")
+    observation, _ = env.reset(seed=0)
+    assert observation.shape == (26,) and observation.dtype == np.float32
+    assert observation[17:23].tolist() == [1, 0, 0, 0, 0, 0]  # subtask 0
+    assert observation[23:].tolist() == [1, 0, 0]  # previous place: the device
+    observation, *_ = env.step(2)
+    assert observation[17:23].tolist() == [0, 1, 0, 0, 0, 0]
+    assert observation[23:].tolist() == [0, 0, 1]
+    assert np.array_equal(observation[:17], gym_mecoffload.features(env.unwrapped.task)[0])
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_given_state_is_played(env_id):
+    env = gym.make(env_id, n_subtasks=1)
+    state = one_task().state(0)
+    _, info = play(env, options={"state": state}, policy=lambda _: 1 if env_id == "MecOffload-v0" else [1])
+    assert info["latency"] == pytest.approx(6.5)  # 2 MB up, 0.5 s on the edge, 4 MB down
+    assert info["optimal_decision"].tolist() == [0]
+    assert info["optimal_latency"] == pytest.approx(1.0)
+
+
+def test_given_state_does_not_disturb_the_sampled_stream():
+    a, b = gym.make("MecOffload-v0"), gym.make("MecOffload-v0")
+    a.reset(seed=1)
+    b.reset(seed=1)
+    b.reset(options={"state": a.unwrapped.task.state(0) | {"cycles": [1e9] * 6}})
+    assert np.array_equal(a.reset()[0], b.reset()[0])
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_bad_reset_options(env_id):
+    env = gym.make(env_id)
+    with pytest.raises(ValueError, match=r"reset options may hold only 'state'; got \['task'\]"):
+        env.reset(options={"task": {}})
+    with pytest.raises(ValueError, match=r"has 1 subtasks; this env has n_subtasks=6"):
+        env.reset(options={"state": one_task().state(0)})
+    with pytest.raises(ValueError, match=r"edge_bandwidth must be finite and > 0"):
+        env.reset(options={"state": one_task().state(0) | {"edge_bandwidth": 0.0}})
+
+
+@pytest.mark.parametrize("action", [3, -1, 1.0, "edge", [0, 1], True])
+def test_sequential_bad_action(action):
+    env = gym.make("MecOffload-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be an integer place 0 \(device\), 1 \(edge\) or 2 \(cloud\)"):
+        env.unwrapped.step(action)
+
+
+@pytest.mark.parametrize("action", [[0] * 5, [0, 1, 2, 3, 0, 0], [0.0] * 6])
+def test_one_shot_bad_action(action):
+    env = gym.make("MecOffloadOneShot-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be 6 integer places in \{0, 1, 2\}"):
+        env.unwrapped.step(np.array(action))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_step_after_the_end_raises(env_id):
+    env = gym.make(env_id).unwrapped
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step(env.action_space.sample())
+    play(env, seed=0)
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        env.step(env.action_space.sample())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"n_subtasks": 0}, ValueError, r"n_subtasks must be an integer >= 1; got 0"),
+        ({"scenario": "mars"}, ValueError, r"unknown scenario 'mars'"),
+        ({"objective": "speed"}, ValueError, r"objective must be one of"),
+        ({"objective": "weighted", "latency_weight": -1}, ValueError, r"latency_weight must be in \[0, 1\]"),
+        ({"kappa": -1.0}, ValueError, r"kappa must be finite and >= 0"),
+        ({"render_mode": "human"}, ValueError, r"render_mode must be None"),
+    ],
+)
+def test_bad_env_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        gym.make("MecOffload-v0", **kwargs)
+
+
+def test_joint_action_wrapper_matches_the_decision():
+    env = JointActionWrapper(gym.make("MecOffloadOneShot-v0"))
+    assert env.action_space.n == 3**6
+    decisions = np.random.default_rng(0).integers(0, 3, size=(50, 6))
+    assert np.array_equal(decode_joint_actions(encode_joint_actions(decisions), 6), decisions)
+    assert decode_joint_actions(np.array([5]), 3).tolist() == [[0, 1, 2]]  # 5 = 0*9 + 1*3 + 2
+    for action in (0, 364, 728):
+        env.reset(seed=action)
+        *_, info = env.step(action)
+        assert np.array_equal(info["decision"], decode_joint_actions(np.array([action]), 6)[0])
+    with pytest.raises(ValueError, match=r"action must be an integer in \[0, 728\]"):
+        env.step(729)
+    with pytest.raises(ValueError, match=r"needs a MultiDiscrete"):
+        JointActionWrapper(gym.make("MecOffload-v0"))
+
+
+def test_optimal_policy_reaches_the_optimum_in_the_sequential_env():
+    env = gym.make("MecOffload-v0", n_subtasks=5)
+    for seed in range(10):
+        observation, _ = env.reset(seed=seed)
+        task = env.unwrapped.task
+        t, previous, rewards = 0, 0, []
+        while True:
+            place = int(solvers.optimal_next_place(task, t, previous)[0])
+            observation, reward, terminated, _, info = env.step(place)
+            rewards.append(reward)
+            t, previous = t + 1, place
+            if terminated:
+                break
+        assert -sum(rewards) == pytest.approx(info["optimal_cost"], rel=1e-12)
+
+
+def test_data_units_in_a_given_state():
+    env = gym.make("MecOffloadOneShot-v0", n_subtasks=1)
+    observation, _ = env.reset(options={"state": one_task().state(0)})
+    assert observation.tolist() == pytest.approx([1.0, 2.0, 4.0, 1.0, 2.0, 1.0, 0.5])
+    assert MB == 1e6
