@@ -18,7 +18,9 @@ def normalised_cost(costs: np.ndarray, optimal_costs: np.ndarray) -> dict[str, f
     if costs.shape != optimal_costs.shape:
         raise ValueError(f"costs {costs.shape} and optimal_costs {optimal_costs.shape} must match")
     if not (optimal_costs > 0).all():
-        raise ValueError("normalised cost needs every optimal cost > 0; a task costs nothing at its optimum")
+        raise ValueError(
+            "normalised cost needs every optimal cost > 0; a task costs nothing at its optimum"
+        )
     return {
         "mean_ratio": float(np.mean(costs / optimal_costs)),
         "ratio_of_means": float(costs.sum() / optimal_costs.sum()),
@@ -37,8 +39,13 @@ def evaluate_decisions(
     optimal_decisions: np.ndarray,
     objective: str | Objective = "latency",
 ) -> dict[str, float]:
-    """Every decision-quality figure of SPEC section 5 for ``decisions`` on ``batch``."""
+    """Every decision-quality figure of SPEC section 5 for ``decisions`` on ``batch``.
+
+    Also ``mean_cost``: the decisions' mean cost (seconds for latency).
+    """
+    costs = cost(batch, decisions, objective)
     return {
-        **normalised_cost(cost(batch, decisions, objective), cost(batch, optimal_decisions, objective)),
+        **normalised_cost(costs, cost(batch, optimal_decisions, objective)),
         **label_accuracy(decisions, optimal_decisions),
+        "mean_cost": float(costs.mean()),
     }

@@ -145,7 +145,11 @@ class TaskBatch:
         """The tasks selected by ``index`` (an int, slice, mask or index array), as a batch."""
         if isinstance(index, (int, np.integer)):
             index = [index]
-        return TaskBatch(**{name: getattr(self, name)[index] for name in STATE_FIELDS})
+        # A selection of valid tasks is valid: skip the checks, which cost more than the copy.
+        subset = object.__new__(TaskBatch)
+        for name in STATE_FIELDS:
+            object.__setattr__(subset, name, getattr(self, name)[index])
+        return subset
 
     @classmethod
     def concatenate(cls, batches: list[TaskBatch]) -> TaskBatch:
@@ -277,32 +281,48 @@ def as_objective(objective: str | Objective) -> Objective:
     raise TypeError(f"objective must be a name in {OBJECTIVES} or an Objective; got {objective!r}")
 
 
+# The cost tables are built batch-last, (..., N), so that every operation is a
+# contiguous vector op over the batch; the public functions return (N, ...) views.
+
+
 def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
-    place_hz = np.stack([batch.device_hz, batch.edge_hz, batch.cloud_hz], axis=1)  # (N, 3)
-    run = batch.cycles[:, :, None] / place_hz[:, None, :]  # cycles / inf == 0: free cloud
+    place_hz = np.stack([batch.device_hz, batch.edge_hz, batch.cloud_hz])  # (3, N)
+    run = batch.cycles.T[:, None, :] / place_hz  # (n, 3, N); cycles / inf == 0: free cloud
     to_edge = 1.0 / batch.edge_bandwidth
     to_cloud = 1.0 / batch.cloud_bandwidth
     zero = np.zeros_like(to_edge)
     # Traffic between device and cloud passes through the edge.
-    per_byte = np.stack(
+    per_byte = np.array(
         [
-            np.stack([zero, to_edge, to_edge + to_cloud], axis=1),
-            np.stack([to_edge, zero, to_cloud], axis=1),
-            np.stack([to_edge + to_cloud, to_cloud, zero], axis=1),
-        ],
-        axis=1,
-    )
+            [zero, to_edge, to_edge + to_cloud],
+            [to_edge, zero, to_cloud],
+            [to_edge + to_cloud, to_cloud, zero],
+        ]
+    )  # (3, 3, N)
     return run, per_byte
 
 
 def _energy_terms(batch: TaskBatch, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
-    run = np.zeros(batch.cycles.shape + (N_PLACES,))
-    run[:, :, DEVICE] = objective.kappa * batch.cycles * batch.device_hz[:, None] ** 2
-    per_byte = np.zeros((batch.n_tasks, N_PLACES, N_PLACES))
+    run = np.zeros((batch.n_subtasks, N_PLACES, batch.n_tasks))
+    run[:, DEVICE] = objective.kappa * batch.cycles.T * batch.device_hz**2
+    per_byte = np.zeros((N_PLACES, N_PLACES, batch.n_tasks))
     # Only the device's radio costs the device energy; edge <-> cloud is free to it.
-    per_byte[:, DEVICE, EDGE:] = (objective.tx_power / batch.edge_bandwidth)[:, None]
-    per_byte[:, EDGE:, DEVICE] = (objective.rx_power / batch.edge_bandwidth)[:, None]
+    per_byte[DEVICE, EDGE:] = objective.tx_power / batch.edge_bandwidth
+    per_byte[EDGE:, DEVICE] = objective.rx_power / batch.edge_bandwidth
     return run, per_byte
+
+
+def _stage_costs_batch_last(
+    batch: TaskBatch, objective: Objective
+) -> tuple[np.ndarray, np.ndarray]:
+    if objective.name == "latency":
+        return _latency_terms(batch)
+    if objective.name == "energy":
+        return _energy_terms(batch, objective)
+    w = objective.latency_weight
+    run_l, byte_l = _latency_terms(batch)
+    run_e, byte_e = _energy_terms(batch, objective)
+    return w * run_l + (1 - w) * run_e, w * byte_l + (1 - w) * byte_e
 
 
 def stage_costs(
@@ -317,15 +337,8 @@ def stage_costs(
         costs ``data[t] * per_byte[a, b]``, with the device before the first and
         after the last subtask. Units: seconds for latency, joules for energy.
     """
-    objective = as_objective(objective)
-    if objective.name == "latency":
-        return _latency_terms(batch)
-    if objective.name == "energy":
-        return _energy_terms(batch, objective)
-    w = objective.latency_weight
-    run_l, byte_l = _latency_terms(batch)
-    run_e, byte_e = _energy_terms(batch, objective)
-    return w * run_l + (1 - w) * run_e, w * byte_l + (1 - w) * byte_e
+    run, per_byte = _stage_costs_batch_last(batch, as_objective(objective))
+    return np.moveaxis(run, -1, 0), np.moveaxis(per_byte, -1, 0)
 
 
 def check_decisions(batch: TaskBatch, decisions: Any) -> np.ndarray:
@@ -352,12 +365,17 @@ def step_costs(batch: TaskBatch, objective: str | Objective = "latency") -> np.n
     ``data[t]`` from ``prev`` to ``p`` plus the execution of subtask t at ``p``;
     for the last subtask it also includes the return of the output ``data[n]``
     to the device. A decision's cost is the sum of its n links.
+
+    The result is a view of a batch-last array: ``np.moveaxis(steps, 0, -1)``
+    is contiguous, which is the layout the solvers work in.
     """
-    run, per_byte = stage_costs(batch, objective)
+    run, per_byte = _stage_costs_batch_last(batch, as_objective(objective))
     n = batch.n_subtasks
-    steps = batch.data[:, :n, None, None] * per_byte[:, None] + run[:, :, None, :]
-    steps[:, n - 1] += (batch.data[:, n, None] * per_byte[:, :, DEVICE])[:, None, :]
-    return steps
+    data = np.ascontiguousarray(batch.data.T)  # (n + 1, N)
+    steps = data[:n, None, None, :] * per_byte  # (n, 3, 3, N)
+    steps += run[:, None, :, :]
+    steps[n - 1] += data[n] * per_byte[:, DEVICE]  # the output returns from p to the device
+    return np.moveaxis(steps, -1, 0)
 
 
 def path_cost(steps: np.ndarray, decisions: np.ndarray) -> np.ndarray:

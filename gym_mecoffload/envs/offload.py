@@ -301,7 +301,11 @@ class MecOffloadEnv(_OffloadBase):
 
 def _check_place(action: Any) -> int:
     # The common case, a Python or numpy integer scalar, checked cheaply.
-    if isinstance(action, (int, np.integer)) and not isinstance(action, bool) and 0 <= action < N_PLACES:
+    if (
+        isinstance(action, (int, np.integer))
+        and not isinstance(action, bool)
+        and 0 <= action < N_PLACES
+    ):
         return int(action)
     value = np.asarray(action)
     if value.shape != () or not np.issubdtype(value.dtype, np.integer) or not 0 <= value < N_PLACES:

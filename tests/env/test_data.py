@@ -80,6 +80,12 @@ def test_metrics_by_hand():
 def test_optimal_decisions_score_one():
     dataset = generate_dataset(200, rng=np.random.default_rng(5))
     figures = evaluate_decisions(dataset.states, dataset.decisions, dataset.decisions)
-    assert figures == {"mean_ratio": 1.0, "ratio_of_means": 1.0, "label_accuracy": 1.0, "exact_match": 1.0}
+    assert figures == {
+        "mean_ratio": 1.0,
+        "ratio_of_means": 1.0,
+        "label_accuracy": 1.0,
+        "exact_match": 1.0,
+        "mean_cost": pytest.approx(dataset.costs.mean()),
+    }
     greedy = evaluate_decisions(dataset.states, solvers.greedy(dataset.states), dataset.decisions)
     assert greedy["mean_ratio"] > 1.0 and greedy["label_accuracy"] < 1.0
