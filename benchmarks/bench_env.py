@@ -61,13 +61,17 @@ def main() -> None:
     dp = best_time(solvers.optimal, batch)
     print(f"\noptimal (DP), n = 6: {len(batch) / dp:,.0f} tasks/s ({dp * 1e3:.1f} ms for 100K)")
     search = best_time(solvers.exhaustive, batch)
-    print(f"exhaustive,   n = 6: {len(batch) / search:,.0f} tasks/s -> DP is {search / dp:.0f}x faster")
+    print(
+        f"exhaustive,   n = 6: {len(batch) / search:,.0f} tasks/s -> DP is {search / dp:.0f}x faster"
+    )
 
     print("\noptimal (DP) time per task against n (linear growth expected):")
     for n in (6, 12, 24, 48):
         states = sample_states(20_000, n_subtasks=n, rng=rng)
         per_task = best_time(solvers.optimal, states) / len(states)
-        print(f"  n = {n:2d}: {per_task * 1e6:6.2f} us/task ({per_task * 1e6 / n:.3f} us per subtask)")
+        print(
+            f"  n = {n:2d}: {per_task * 1e6:6.2f} us/task ({per_task * 1e6 / n:.3f} us per subtask)"
+        )
 
     generate = best_time(lambda: generate_dataset(100_000, rng=np.random.default_rng(1)))
     print(f"\ngenerate_dataset(100_000) on the paper scenario: {generate:.3f} s")

@@ -14,5 +14,10 @@ out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp()) / "pa
 dataset = generate_dataset(n, scenario="paper", rng=np.random.default_rng(0))
 dataset.save(out)
 loaded = OffloadDataset.load(out)
-print(f"{len(loaded)} samples, features {loaded.features.shape}, decisions {loaded.decisions.shape} -> {out}")
-print("share of subtasks the optimum puts on device/edge/cloud:", np.bincount(loaded.decisions.ravel(), minlength=3) / loaded.decisions.size)
+print(
+    f"{len(loaded)} samples, features {loaded.features.shape}, decisions {loaded.decisions.shape} -> {out}"
+)
+print(
+    "share of subtasks the optimum puts on device/edge/cloud:",
+    np.bincount(loaded.decisions.ravel(), minlength=3) / loaded.decisions.size,
+)

@@ -13,6 +13,8 @@ while not terminated:
     observation, reward, terminated, truncated, info = env.step(action)
     total_reward += reward
 
-print(f"decision {info['decision'].tolist()}: latency {info['latency']:.2f} s (return {total_reward:.2f})")
+print(
+    f"decision {info['decision'].tolist()}: latency {info['latency']:.2f} s (return {total_reward:.2f})"
+)
 print(f"optimum  {info['optimal_decision'].tolist()}: latency {info['optimal_latency']:.2f} s")
 print(f"normalised latency: {info['latency'] / info['optimal_latency']:.3f}")

@@ -21,7 +21,11 @@ def test_example_runs(script, tmp_path):
     if script.name == "make_dataset.py":
         arguments = [*arguments, str(tmp_path / "demo.npz")]
     done = subprocess.run(
-        [sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=600, cwd=tmp_path
+        [sys.executable, str(script), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip(), "an example should show what it did"

@@ -89,6 +89,7 @@ class _OffloadBase(gym.Env):
         kappa: float = 1e-27,
         tx_power: float = 0.5,
         rx_power: float = 0.1,
+        task_pool: TaskBatch | None = None,
         render_mode: str | None = None,
     ) -> None:
         if (
@@ -104,6 +105,14 @@ class _OffloadBase(gym.Env):
         self.n_subtasks = int(n_subtasks)
         self.scenario = as_scenario(scenario)
         self.objective = _make_objective(objective, latency_weight, kappa, tx_power, rx_power)
+        if task_pool is not None:
+            if not isinstance(task_pool, TaskBatch) or len(task_pool) == 0:
+                raise ValueError(f"task_pool must be a non-empty TaskBatch; got {task_pool!r}")
+            if task_pool.n_subtasks != self.n_subtasks:
+                raise ValueError(
+                    f"task_pool has {task_pool.n_subtasks} subtasks; this env has n_subtasks={self.n_subtasks}"
+                )
+        self.task_pool = task_pool
         self.render_mode = render_mode
         self._sampled: _Block | None = None  # tasks drawn ahead from np_random
         self._sampled_used = 0
@@ -127,7 +136,10 @@ class _OffloadBase(gym.Env):
             return
         if self._sampled is None or self._sampled_used == len(self._sampled.tasks):
             size = 1 if self._sampled is None else min(2 * len(self._sampled.tasks), _MAX_BLOCK)
-            tasks = self.scenario.sample(size, self.n_subtasks, rng=self.np_random)
+            if self.task_pool is None:
+                tasks = self.scenario.sample(size, self.n_subtasks, rng=self.np_random)
+            else:
+                tasks = self.task_pool[self.np_random.integers(len(self.task_pool), size=size)]
             self._sampled, self._sampled_used = _Block.build(tasks, self.objective), 0
         self._block, self._index = self._sampled, self._sampled_used
         self._sampled_used += 1
@@ -248,6 +260,8 @@ class MecOffloadEnv(_OffloadBase):
     * `objective`: `"latency"` (default), `"energy"` or `"weighted"`, or an `Objective`.
     * `latency_weight`: w of `w * latency + (1 - w) * energy` for `"weighted"`.
     * `kappa`, `tx_power`, `rx_power`: the energy model's constants (J/(cycle Hz^2), W, W).
+    * `task_pool`: a `TaskBatch` to draw tasks from uniformly (with replacement)
+      instead of the scenario, e.g. to train on a fixed training set.
 
     ## Version History
 

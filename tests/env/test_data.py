@@ -60,10 +60,14 @@ def test_missing_truncated_and_foreign_files(tmp_path):
         OffloadDataset.load(tmp_path / "absent.npz")
     path = generate_dataset(20, rng=np.random.default_rng(3)).save(tmp_path / "demo.npz")
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(ValueError, match=r"not a readable dataset \.npz \(truncated or corrupt\?\)"):
+    with pytest.raises(
+        ValueError, match=r"not a readable dataset \.npz \(truncated or corrupt\?\)"
+    ):
         OffloadDataset.load(path)
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
-    with pytest.raises(ValueError, match=r"not a gym_mecoffload dataset: it lacks \['cloud_bandwidth'"):
+    with pytest.raises(
+        ValueError, match=r"not a gym_mecoffload dataset: it lacks \['cloud_bandwidth'"
+    ):
         OffloadDataset.load(tmp_path / "other.npz")
 
 

@@ -48,7 +48,9 @@ def test_sb3_check_env_without_warnings(env_id):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_both_make_spellings(env_id):
-    assert isinstance(gym.make(f"gym_mecoffload:{env_id}").unwrapped, type(gym.make(env_id).unwrapped))
+    assert isinstance(
+        gym.make(f"gym_mecoffload:{env_id}").unwrapped, type(gym.make(env_id).unwrapped)
+    )
 
 
 def test_registration_is_idempotent():
@@ -126,7 +128,9 @@ def test_sequential_observation_layout():
 def test_given_state_is_played(env_id):
     env = gym.make(env_id, n_subtasks=1)
     state = one_task().state(0)
-    _, info = play(env, options={"state": state}, policy=lambda _: 1 if env_id == "MecOffload-v0" else [1])
+    _, info = play(
+        env, options={"state": state}, policy=lambda _: 1 if env_id == "MecOffload-v0" else [1]
+    )
     assert info["latency"] == pytest.approx(6.5)  # 2 MB up, 0.5 s on the edge, 4 MB down
     assert info["optimal_decision"].tolist() == [0]
     assert info["optimal_latency"] == pytest.approx(1.0)
@@ -155,7 +159,9 @@ def test_bad_reset_options(env_id):
 def test_sequential_bad_action(action):
     env = gym.make("MecOffload-v0")
     env.reset(seed=0)
-    with pytest.raises(ValueError, match=r"action must be an integer place 0 \(device\), 1 \(edge\) or 2 \(cloud\)"):
+    with pytest.raises(
+        ValueError, match=r"action must be an integer place 0 \(device\), 1 \(edge\) or 2 \(cloud\)"
+    ):
         env.unwrapped.step(action)
 
 
@@ -183,7 +189,11 @@ def test_step_after_the_end_raises(env_id):
         ({"n_subtasks": 0}, ValueError, r"n_subtasks must be an integer >= 1; got 0"),
         ({"scenario": "mars"}, ValueError, r"unknown scenario 'mars'"),
         ({"objective": "speed"}, ValueError, r"objective must be one of"),
-        ({"objective": "weighted", "latency_weight": -1}, ValueError, r"latency_weight must be in \[0, 1\]"),
+        (
+            {"objective": "weighted", "latency_weight": -1},
+            ValueError,
+            r"latency_weight must be in \[0, 1\]",
+        ),
         ({"kappa": -1.0}, ValueError, r"kappa must be finite and >= 0"),
         ({"render_mode": "human"}, ValueError, r"render_mode must be None"),
     ],
@@ -230,3 +240,14 @@ def test_data_units_in_a_given_state():
     observation, _ = env.reset(options={"state": one_task().state(0)})
     assert observation.tolist() == pytest.approx([1.0, 2.0, 4.0, 1.0, 2.0, 1.0, 0.5])
     assert MB == 1e6
+
+
+def test_task_pool_draws_only_given_tasks():
+    pool = gym_mecoffload.sample_states(3, rng=np.random.default_rng(0))
+    env = gym.make("MecOffloadOneShot-v0", task_pool=pool)
+    seen = {tuple(env.reset(seed=0 if i == 0 else None)[0]) for i in range(60)}
+    assert seen == {tuple(row) for row in gym_mecoffload.features(pool)}
+    with pytest.raises(ValueError, match=r"task_pool has 6 subtasks; this env has n_subtasks=2"):
+        gym.make("MecOffloadOneShot-v0", n_subtasks=2, task_pool=pool)
+    with pytest.raises(ValueError, match=r"task_pool must be a non-empty TaskBatch"):
+        gym.make("MecOffloadOneShot-v0", task_pool=[1, 2])

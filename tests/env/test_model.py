@@ -145,7 +145,10 @@ def test_indexing_and_concatenate(rng):
         ({"data": [1.0]}, r"data must have shape \(N, n \+ 1\) = \(1, 2\)"),
         ({"device_hz": 0.0}, r"device_hz must be finite and > 0 \(Hz\); got 0\.0"),
         ({"edge_hz": math.inf}, r"edge_hz must be finite and > 0"),
-        ({"edge_bandwidth": 0.0}, r"edge_bandwidth must be finite and > 0 \(bytes/s\) \(a zero bandwidth"),
+        (
+            {"edge_bandwidth": 0.0},
+            r"edge_bandwidth must be finite and > 0 \(bytes/s\) \(a zero bandwidth",
+        ),
         ({"cloud_bandwidth": -3.0}, r"cloud_bandwidth must be finite and > 0"),
         ({"cloud_hz": 0.0}, r"cloud_hz must be > 0 or inf"),
         ({"cycles": [[1.0]]}, r"state\['cycles'\] must be a 1-D sequence"),
@@ -203,11 +206,15 @@ def test_bad_scenario(kwargs, message):
 
 
 def test_bad_objective_and_preset():
-    with pytest.raises(ValueError, match=r"objective must be one of \('latency', 'energy', 'weighted'\)"):
+    with pytest.raises(
+        ValueError, match=r"objective must be one of \('latency', 'energy', 'weighted'\)"
+    ):
         Objective("speed")
     with pytest.raises(ValueError, match=r"latency_weight must be in \[0, 1\]"):
         Objective("weighted", latency_weight=2.0)
-    with pytest.raises(ValueError, match=r"unknown scenario 'moon'; presets are \['paper', 'paper-kd'\]"):
+    with pytest.raises(
+        ValueError, match=r"unknown scenario 'moon'; presets are \['paper', 'paper-kd'\]"
+    ):
         sample_states(1, scenario="moon", rng=np.random.default_rng())
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         sample_states(1, rng=0)

@@ -111,7 +111,13 @@ def test_fixed_and_random_policies():
     assert (solvers.cloud(batch) == 2).all()
     a = solvers.random(batch, np.random.default_rng(7))
     assert np.array_equal(a, solvers.random(batch, np.random.default_rng(7)))
-    assert set(np.unique(solvers.random(sample_states(500, rng=np.random.default_rng(0)), np.random.default_rng(8)))) == {0, 1, 2}
+    assert set(
+        np.unique(
+            solvers.random(
+                sample_states(500, rng=np.random.default_rng(0)), np.random.default_rng(8)
+            )
+        )
+    ) == {0, 1, 2}
 
 
 def test_optimal_scales_to_long_chains():

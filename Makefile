@@ -1,0 +1,48 @@
+# `make test` and `make reproduce` set everything up on first use.
+PYTHON ?= python3
+VENV := .venv
+GYM1_VENV := .venv-gym1
+PIP := --quiet --disable-pip-version-check
+# Long training tests run only with `make test-slow`.
+PYTEST_ARGS ?=
+
+.PHONY: test test-slow reproduce reproduce-quick compare benchmark lint clean
+
+# torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
+# would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP) --upgrade pip
+	$(VENV)/bin/pip install $(PIP) torch==2.13.0
+	$(VENV)/bin/pip install $(PIP) -e ".[baselines,test]" ruff
+	touch $@
+
+# The env alone on gymnasium 1.x, without torch, SB3 or imitation (which pins gymnasium 0.29).
+$(GYM1_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(GYM1_VENV)
+	$(GYM1_VENV)/bin/pip install $(PIP) --upgrade pip
+	$(GYM1_VENV)/bin/pip install $(PIP) -e ".[test]" "gymnasium>=1.0,<2"
+	touch $@
+
+test: $(VENV)/.installed $(GYM1_VENV)/.installed
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(GYM1_VENV)/bin/python -c "import gymnasium; print('env tests on gymnasium', gymnasium.__version__)"
+	$(GYM1_VENV)/bin/python -m pytest tests/env $(PYTEST_ARGS)
+
+test-slow: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+compare: $(VENV)/.installed
+	$(VENV)/bin/python -m gym_mecoffload.compare --out results/compare
+
+reproduce: compare
+
+benchmark: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/bench_env.py
+
+clean:
+	rm -rf $(VENV) $(GYM1_VENV) results .pytest_cache .hypothesis *.egg-info
