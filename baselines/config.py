@@ -1,0 +1,49 @@
+"""Every training hyperparameter of the baselines, in one place.
+
+The paper gives the architectures (Sec. 5.1 and 5.2: 5 x 256 and 2 x 32 ReLU
+MLPs, T = 5) but no optimiser settings; those below were chosen on this
+package's environments and are what `baselines.reproduce` uses.
+"""
+
+from __future__ import annotations
+
+TEACHER_HIDDEN = (256,) * 5  # the paper's large DIL model, Sec. 5.1
+STUDENT_HIDDEN = (32, 32)  # KD-DIL and Baseline DIL, Sec. 5.2
+TEMPERATURE = 5.0  # the paper's softening temperature, Sec. 4
+
+# Behaviour cloning with imitation's BC (the DIL models and the KD students).
+BC = {
+    "batch_size": 512,
+    "learning_rate": 2e-3,  # peak; decays on a cosine over the epochs
+}
+# Epochs: the large DIL sees 100K samples; the students see 1K, so take more passes.
+DIL_EPOCHS = 30
+DIL_SEQUENTIAL_EPOCHS = 5
+STUDENT_EPOCHS = 400
+STUDENT_BATCH_SIZE = 64
+
+# Knowledge-distillation losses (baselines.kd): the paper's has no extra weights.
+KD = {
+    "hinton_alpha": 0.9,  # weight of the soft (T^2 KL) term against the hard labels
+    "dkd_alpha": 1.0,  # target-class KL weight (Zhao et al. 2022)
+    "dkd_beta": 8.0,  # non-target-class KL weight (their CIFAR default)
+    "bdd_beta": 1.0,  # weight of the reverse-KL term (Balance Divergence Distillation)
+}
+
+# SB3 DQN. Its defaults (learning_starts=50000, target_update_interval=10000)
+# learn nothing in reasonable time on 6-step episodes; these learn quickly.
+# gamma = 1: the return is minus the whole latency, so nothing is discounted.
+DQN = {
+    "learning_rate": 5e-4,
+    "buffer_size": 100_000,
+    "learning_starts": 1000,
+    "batch_size": 128,
+    "train_freq": 4,
+    "target_update_interval": 1000,
+    "exploration_fraction": 0.3,
+    "exploration_final_eps": 0.02,
+    "gamma": 1.0,
+}
+DQN_HIDDEN = (256, 256)
+DQN_TIMESTEPS = 200_000  # sequential env: 6 steps per task
+DQN_JOINT_TIMESTEPS = 100_000  # one-shot env: 1 step per task, 729 actions

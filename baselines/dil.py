@@ -1,0 +1,303 @@
+"""Deep Imitation Learning (DIL): behaviour cloning of the exact optimum with imitation's BC.
+
+Two views of the same problem:
+
+* :func:`train_dil`, the paper's multi-label model (Sec. 3.3) on
+  ``MecOffloadOneShot-v0``: one forward pass decides all n subtasks; the loss is
+  the sum of the n heads' cross-entropy.
+* :func:`train_dil_sequential` on ``MecOffload-v0``: one decision per subtask,
+  demonstrations taken on the optimal path, optionally followed by DAgger
+  rounds with the DP expert (:class:`OptimalExpertPolicy`), which answers in
+  any state, so the policy also learns states off the optimal path.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+import torch
+from imitation.algorithms import bc
+from imitation.data import types
+from imitation.util import logger as imitation_logger
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+
+from baselines import config
+from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
+from baselines.policies import NetworkPolicy
+from gym_mecoffload.data import OffloadDataset
+from gym_mecoffload.model import N_PLACES, Objective, TaskBatch, n_features
+from gym_mecoffload.solvers import optimal_next_place
+
+
+@dataclass
+class TrainingHistory:
+    """What a training run did: the mean training loss of each epoch, and its duration."""
+
+    epoch_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class _LossRecorder:
+    """Wraps a BC loss calculator and keeps each batch's loss for the epoch means."""
+
+    def __init__(self, inner: Callable) -> None:
+        self.inner = inner
+        self.losses: list[float] = []
+
+    def __call__(self, policy, obs, acts) -> bc.BCTrainingMetrics:
+        metrics = self.inner(policy, obs, acts)
+        self.losses.append(float(metrics.loss.detach()))
+        return metrics
+
+
+def bc_trainer(
+    policy: ActorCriticPolicy,
+    observations: np.ndarray,
+    actions: np.ndarray,
+    *,
+    batch_size: int,
+    learning_rate: float,
+    rng: np.random.Generator,
+    logdir: str,
+    loss_calculator: Callable | None = None,
+) -> bc.BC:
+    """imitation's BC on (observation, expert action) pairs, without the entropy bonus.
+
+    ``ent_weight=0``: this is pure imitation. ``loss_calculator`` replaces BC's
+    negative log-likelihood (the KD losses plug in here).
+    """
+    if len(observations) < batch_size:
+        raise ValueError(
+            f"behaviour cloning needs at least batch_size={batch_size} samples; got {len(observations)}"
+        )
+    demonstrations = types.Transitions(
+        obs=observations,
+        acts=actions,
+        infos=np.array([{}] * len(observations)),
+        next_obs=observations,
+        dones=np.ones(len(observations), dtype=bool),
+    )
+    trainer = bc.BC(
+        observation_space=policy.observation_space,
+        action_space=policy.action_space,
+        rng=rng,
+        policy=policy,
+        demonstrations=demonstrations,
+        batch_size=batch_size,
+        ent_weight=0.0,
+        optimizer_kwargs={"lr": learning_rate},
+        device="cpu",
+        custom_logger=imitation_logger.configure(logdir, format_strs=[]),
+    )
+    if loss_calculator is not None:
+        trainer.loss_calculator = loss_calculator
+    return trainer
+
+
+def fit(
+    trainer: bc.BC,
+    *,
+    epochs: int,
+    learning_rate: float,
+    progress: bool,
+    history: TrainingHistory | None = None,
+) -> TrainingHistory:
+    """Train for ``epochs`` with a cosine-decaying learning rate, recording each epoch's mean loss."""
+    history = history or TrainingHistory()
+    recorder = _LossRecorder(trainer.loss_calculator)
+    trainer.loss_calculator = recorder
+    epoch = 0
+
+    def end_of_epoch() -> None:
+        nonlocal epoch
+        epoch += 1
+        history.epoch_loss.append(float(np.mean(recorder.losses)))
+        recorder.losses.clear()
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        # imitation logs its loss tensors with float(); torch warns about that, harmlessly.
+        warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad=True")
+        trainer.train(
+            n_epochs=epochs, on_epoch_end=end_of_epoch, progress_bar=progress, log_interval=10**9
+        )
+    trainer.loss_calculator = recorder.inner
+    history.seconds += time.perf_counter() - started
+    return history
+
+
+def one_shot_spaces(n_subtasks: int) -> tuple[gym.spaces.Box, gym.spaces.Space]:
+    env = gym.make("MecOffloadOneShot-v0", n_subtasks=n_subtasks)
+    return env.observation_space, env.action_space
+
+
+def sequential_spaces(n_subtasks: int) -> tuple[gym.spaces.Box, gym.spaces.Space]:
+    env = gym.make("MecOffload-v0", n_subtasks=n_subtasks)
+    return env.observation_space, env.action_space
+
+
+def train_dil(
+    dataset: OffloadDataset,
+    *,
+    hidden: tuple[int, ...] = config.TEACHER_HIDDEN,
+    epochs: int = config.DIL_EPOCHS,
+    batch_size: int = config.BC["batch_size"],
+    learning_rate: float = config.BC["learning_rate"],
+    rng: np.random.Generator,
+    name: str = "dil",
+    progress: bool = True,
+) -> tuple[NetworkPolicy, TrainingHistory]:
+    """The paper's multi-label DIL: BC of ``dataset``'s optimal decisions, inputs standardised."""
+    torch.manual_seed(int(rng.integers(2**31)))
+    n = dataset.states.n_subtasks
+    observation_space, action_space = one_shot_spaces(n)
+    statistics = observation_statistics(dataset.features, n_features(n))
+    policy = actor_critic_policy(observation_space, action_space, hidden, statistics)
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = bc_trainer(
+            policy,
+            dataset.features,
+            dataset.decisions.astype(np.int64),
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            rng=rng,
+            logdir=logdir,
+        )
+        history = fit(trainer, epochs=epochs, learning_rate=learning_rate, progress=progress)
+    return to_network_policy(name, policy, "multilabel", n), history
+
+
+def sequential_demonstrations(dataset: OffloadDataset) -> tuple[np.ndarray, np.ndarray]:
+    """``MecOffload-v0`` observations along each task's optimal path, and the expert's actions.
+
+    Returns (N * n, 3n + 8) float32 observations and (N * n,) actions.
+    """
+    x, decisions = dataset.features, dataset.decisions.astype(np.int64)
+    size, n = decisions.shape
+    width = x.shape[1]
+    observations = np.zeros((size, n, width + n + N_PLACES), dtype=np.float32)
+    observations[:, :, :width] = x[:, None, :]
+    observations[:, np.arange(n), width + np.arange(n)] = 1.0
+    previous = np.concatenate([np.zeros((size, 1), dtype=np.int64), decisions[:, :-1]], axis=1)
+    rows, steps = np.meshgrid(np.arange(size), np.arange(n), indexing="ij")
+    observations[rows, steps, width + n + previous] = 1.0
+    return observations.reshape(size * n, -1), decisions.reshape(-1)
+
+
+class OptimalExpertPolicy(BasePolicy):
+    """The DP's optimal next place for any ``MecOffload-v0`` observation, as an SB3 policy.
+
+    It rebuilds the task from the observation (float32, so exact to about 7
+    digits) and answers with the DP's cost to go, also in states off the
+    optimal path: the expert DAgger needs.
+    """
+
+    def __init__(self, n_subtasks: int, objective: str | Objective = "latency") -> None:
+        observation_space, action_space = sequential_spaces(n_subtasks)
+        super().__init__(observation_space, action_space)
+        self.n_subtasks = n_subtasks
+        self.objective = objective
+
+    def _predict(self, observation: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
+        obs = observation.detach().cpu().numpy().reshape(-1, self.observation_space.shape[0])
+        width, n = n_features(self.n_subtasks), self.n_subtasks
+        tasks = TaskBatch.from_features(obs[:, :width])
+        step = np.minimum(obs[:, width : width + n].argmax(axis=1), n - 1)
+        previous = obs[:, width + n :].argmax(axis=1)
+        places = optimal_next_place(tasks, step, previous, self.objective)
+        return torch.as_tensor(places.astype(np.int64))
+
+
+def train_dil_sequential(
+    dataset: OffloadDataset,
+    *,
+    hidden: tuple[int, ...] = config.TEACHER_HIDDEN,
+    epochs: int = config.DIL_SEQUENTIAL_EPOCHS,
+    batch_size: int = config.BC["batch_size"],
+    learning_rate: float = config.BC["learning_rate"],
+    dagger_timesteps: int = 0,
+    rng: np.random.Generator,
+    name: str = "dil_seq",
+    progress: bool = True,
+) -> tuple[NetworkPolicy, TrainingHistory]:
+    """Per-subtask DIL on ``MecOffload-v0``: BC on the optimal path, then optional DAgger.
+
+    ``dagger_timesteps > 0`` adds imitation's ``SimpleDAggerTrainer`` rounds on
+    ``dataset``'s tasks, labelled by :class:`OptimalExpertPolicy`.
+    """
+    torch.manual_seed(int(rng.integers(2**31)))
+    n = dataset.states.n_subtasks
+    observations, actions = sequential_demonstrations(dataset)
+    observation_space, action_space = sequential_spaces(n)
+    statistics = observation_statistics(observations, n_features(n))
+    policy = actor_critic_policy(observation_space, action_space, hidden, statistics)
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = bc_trainer(
+            policy,
+            observations,
+            actions,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            rng=rng,
+            logdir=logdir,
+        )
+        history = fit(trainer, epochs=epochs, learning_rate=learning_rate, progress=progress)
+        if dagger_timesteps > 0:
+            _dagger(trainer, dataset, dagger_timesteps, rng, logdir, history, learning_rate)
+    return to_network_policy(name, policy, "sequential", n), history
+
+
+def _dagger(
+    trainer: bc.BC,
+    dataset: OffloadDataset,
+    timesteps: int,
+    rng: np.random.Generator,
+    scratch_dir: str,
+    history: TrainingHistory,
+    learning_rate: float,
+) -> None:
+    import datasets
+    from imitation.algorithms.dagger import SimpleDAggerTrainer
+    from imitation.data.wrappers import RolloutInfoWrapper
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    n = dataset.states.n_subtasks
+    venv = DummyVecEnv(
+        [
+            lambda: RolloutInfoWrapper(
+                gym.make("MecOffload-v0", n_subtasks=n, task_pool=dataset.states)
+            )
+        ]
+    )
+    venv.seed(int(rng.integers(2**31)))
+    for group in trainer.optimizer.param_groups:
+        group["lr"] = learning_rate * 0.1  # fine-tune what BC learnt
+    recorder = _LossRecorder(trainer.loss_calculator)
+    trainer.loss_calculator = recorder
+    dagger = SimpleDAggerTrainer(
+        venv=venv,
+        scratch_dir=scratch_dir,
+        expert_policy=OptimalExpertPolicy(n, dataset.objective),
+        bc_trainer=trainer,
+        rng=rng,
+    )
+    datasets.disable_progress_bars()  # DAgger saves each round through HF datasets, one bar each
+    started = time.perf_counter()
+    dagger.train(
+        timesteps,
+        rollout_round_min_timesteps=max(timesteps // 5, trainer.batch_size),
+        bc_train_kwargs={"n_epochs": 2, "progress_bar": False, "log_rollouts_venv": None},
+    )
+    history.seconds += time.perf_counter() - started
+    if recorder.losses:
+        history.epoch_loss.append(float(np.mean(recorder.losses)))
+    trainer.loss_calculator = recorder.inner

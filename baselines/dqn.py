@@ -1,0 +1,119 @@
+"""DQN (SB3) as the paper's DRL baseline, in two formulations.
+
+* ``"sequential"``: on ``MecOffload-v0``, one action per subtask (3 actions,
+  n steps per task);
+* ``"joint"``: the paper's formulation, on ``MecOffloadOneShot-v0`` through
+  ``JointActionWrapper``, one action per whole decision (3**n actions, one step).
+
+Hyperparameters live in :mod:`baselines.config`. Inputs are standardised with
+statistics of the training tasks, as for DIL.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from typing import Literal
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3 import DQN
+from stable_baselines3.common.logger import configure as configure_logger
+from torch import nn
+
+from baselines import config
+from baselines.dil import TrainingHistory
+from baselines.networks import StandardizeExtractor, observation_statistics
+from baselines.policies import NetworkPolicy
+from gym_mecoffload.envs import JointActionWrapper
+from gym_mecoffload.model import Scenario, TaskBatch, as_scenario, features, n_features
+
+Formulation = Literal["sequential", "joint"]
+
+
+def make_env(
+    formulation: Formulation, n_subtasks: int, scenario: str | Scenario, task_pool: TaskBatch | None
+) -> gym.Env:
+    """The training env of a formulation: tasks from ``scenario``, or from ``task_pool`` if given."""
+    if formulation == "sequential":
+        return gym.make(
+            "MecOffload-v0", n_subtasks=n_subtasks, scenario=scenario, task_pool=task_pool
+        )
+    if formulation == "joint":
+        env = gym.make(
+            "MecOffloadOneShot-v0", n_subtasks=n_subtasks, scenario=scenario, task_pool=task_pool
+        )
+        return JointActionWrapper(env)
+    raise ValueError(f"formulation must be 'sequential' or 'joint'; got {formulation!r}")
+
+
+def train_dqn(
+    formulation: Formulation = "sequential",
+    *,
+    n_subtasks: int = 6,
+    scenario: str | Scenario = "paper",
+    task_pool: TaskBatch | None = None,
+    timesteps: int | None = None,
+    hidden: tuple[int, ...] = config.DQN_HIDDEN,
+    rng: np.random.Generator,
+    name: str | None = None,
+    progress: bool = True,
+) -> tuple[NetworkPolicy, TrainingHistory]:
+    """Train SB3's DQN on the offloading env; returns its greedy Q policy.
+
+    Args:
+        formulation: ``"sequential"`` (3 actions per subtask) or ``"joint"`` (3**n).
+        task_pool: train on these tasks only (Fig. 6's 1K states) instead of ``scenario``.
+        timesteps: env steps (default ``config.DQN_TIMESTEPS`` or ``DQN_JOINT_TIMESTEPS``).
+    """
+    default = config.DQN_TIMESTEPS if formulation == "sequential" else config.DQN_JOINT_TIMESTEPS
+    timesteps = default if timesteps is None else timesteps
+    if timesteps < 1:
+        raise ValueError(f"timesteps must be >= 1; got {timesteps}")
+    seed = int(rng.integers(2**31))
+    env = make_env(formulation, n_subtasks, scenario, task_pool)
+    env.reset(seed=seed)
+    sample = (
+        task_pool
+        if task_pool is not None
+        else as_scenario(scenario).sample(10_000, n_subtasks, rng=rng)
+    )
+    x = features(sample)
+    width = env.observation_space.shape[0]
+    padded = np.zeros((len(x), width), dtype=np.float32)
+    padded[:, : x.shape[1]] = x
+    statistics = observation_statistics(padded, n_features(n_subtasks))
+    with tempfile.TemporaryDirectory() as logdir:
+        model = DQN(
+            "MlpPolicy",
+            env,
+            **config.DQN,
+            policy_kwargs={
+                "net_arch": list(hidden),
+                "features_extractor_class": StandardizeExtractor,
+                "features_extractor_kwargs": statistics,
+            },
+            seed=seed,
+            device="cpu",
+            tensorboard_log=None,
+            verbose=0,
+        )
+        model.set_logger(_silent_logger(logdir))
+        started = time.perf_counter()
+        model.learn(total_timesteps=timesteps, progress_bar=progress)
+        seconds = time.perf_counter() - started
+    net = _q_network_as_sequential(model)
+    kind = "sequential" if formulation == "sequential" else "joint"
+    policy_name = name or ("dqn" if formulation == "sequential" else "dqn_joint")
+    return NetworkPolicy(policy_name, net, kind, n_subtasks), TrainingHistory(seconds=seconds)
+
+
+def _silent_logger(folder: str):
+    return configure_logger(folder, format_strings=[])
+
+
+def _q_network_as_sequential(model: DQN) -> nn.Sequential:
+    """The greedy path of the trained Q-network as plain layers (copied)."""
+    q_net = model.q_net
+    return copy.deepcopy(nn.Sequential(q_net.features_extractor.standardize, *q_net.q_net)).cpu()

@@ -1,0 +1,112 @@
+"""Decision quality and decision delay of any :class:`~baselines.policies.Policy` (SPEC section 5)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from baselines.policies import NetworkPolicy, Policy
+from gym_mecoffload.data import OffloadDataset
+from gym_mecoffload.metrics import evaluate_decisions
+
+
+def evaluate(policy: Policy, test: OffloadDataset) -> dict[str, float]:
+    """Normalised cost (mean of ratios, ratio of means), label accuracy, exact match, size."""
+    figures = evaluate_decisions(
+        test.states, policy.decide(test.states), test.decisions, test.objective
+    )
+    figures["params"] = policy.n_parameters
+    figures["model_bytes"] = policy.model_bytes
+    return figures
+
+
+def pin_threads() -> None:
+    """One thread for torch, so that every policy is timed on one core alike."""
+    torch.set_num_threads(1)
+
+
+def _online_times_us(policy: Policy, singles: list, warmup: int) -> np.ndarray:
+    for task in singles[:warmup]:
+        policy.decide_one(task)
+    times = np.empty(len(singles))
+    for i, task in enumerate(singles):
+        started = time.perf_counter_ns()
+        policy.decide_one(task)
+        times[i] = time.perf_counter_ns() - started
+    return times / 1e3
+
+
+def _batched_us(policy: Policy, test: OffloadDataset, repeats: int) -> float:
+    policy.decide(test.states[:64])  # warm-up
+    best = np.inf
+    for _ in range(repeats):
+        started = time.perf_counter_ns()
+        policy.decide(test.states)
+        best = min(best, time.perf_counter_ns() - started)
+    return best / 1e3 / len(test)
+
+
+def measure_delay(
+    policies: Mapping[str, Policy],
+    test: OffloadDataset,
+    *,
+    online_tasks: int = 1000,
+    repeats: int = 3,
+    reference: str = "greedy",
+    progress: bool = True,
+) -> dict[str, dict[str, float]]:
+    """Seconds per whole-task decision, online and batched, as ratios to ``reference``.
+
+    * online: ``decide_one`` on each of the first ``online_tasks`` test tasks in
+      turn (pre-sliced batches of one, after a warm-up); median and p90 in us.
+    * batched: ``decide`` on the whole test set at once; best of ``repeats``
+      runs, divided by the number of tasks, in us.
+
+    Learned policies are timed through torch and through plain numpy
+    (``*_numpy_*`` figures). Threads are pinned to one.
+    """
+    if reference not in policies:
+        raise ValueError(
+            f"the reference policy {reference!r} must be among those timed: {sorted(policies)}"
+        )
+    pin_threads()
+    singles = [test.states[i] for i in range(min(online_tasks, len(test)))]
+    warmup = min(20, len(singles))
+    results: dict[str, dict[str, float]] = {}
+    names = list(policies)
+    bar = _progress(len(names), "decision delay", progress)
+    for name in names:
+        policy = policies[name]
+        figures: dict[str, float] = {}
+        backends = [("", policy)]
+        if isinstance(policy, NetworkPolicy):
+            backends = [
+                ("", policy.with_backend("torch")),
+                ("_numpy", policy.with_backend("numpy")),
+            ]
+        with torch.inference_mode():
+            for suffix, timed in backends:
+                online = _online_times_us(timed, singles, warmup)
+                figures[f"online{suffix}_us"] = float(np.median(online))
+                figures[f"online{suffix}_p90_us"] = float(np.percentile(online, 90))
+                figures[f"batched{suffix}_us"] = _batched_us(timed, test, repeats)
+        figures["params"] = policy.n_parameters
+        results[name] = figures
+        bar.update(1)
+    bar.close()
+    base = results[reference]
+    for figures in results.values():
+        for mode in ("online", "batched"):
+            figures[f"{mode}_ratio"] = figures[f"{mode}_us"] / base[f"{mode}_us"]
+            if f"{mode}_numpy_us" in figures:
+                figures[f"{mode}_numpy_ratio"] = figures[f"{mode}_numpy_us"] / base[f"{mode}_us"]
+    return results
+
+
+def _progress(total: int, description: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, disable=not enabled)

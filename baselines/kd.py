@@ -1,0 +1,231 @@
+"""Knowledge distillation (KD-DIL): compress a DIL teacher into a small student.
+
+:func:`distill` trains a small multi-label MLP (2 x 32 ReLU by default, paper
+Sec. 5.2) on the teacher's soft labels, as a loss plugged into imitation's BC.
+Every loss works per subtask head on logits of shape (B, n, 3), sums over the
+heads (as BC's multi-label negative log-likelihood does) and averages over the
+batch. ``z_s``, ``z_t``: student and teacher logits; ``y``: hard labels (the
+optimal places); ``T``: temperature; ``p^T = softmax(z / T)``.
+
+* ``paper`` (Chen et al., Sec. 4): the student is trained on the softened
+  labels ``q_i = exp(ln(p_i) / T) / sum_j exp(ln(p_j) / T)`` with cross-entropy
+  ``-sum_i q_i log softmax(z_s)_i``. Since ``ln softmax(z)`` differs from ``z``
+  by a constant, ``q = softmax(z_t / T)``: computed from logits, it cannot
+  underflow to ``log(0)``.
+* ``hinton`` (Hinton, Vinyals, Dean 2015, arXiv:1503.02531):
+  ``alpha * T^2 * KL(p_t^T || p_s^T) + (1 - alpha) * CE(y, softmax(z_s))``.
+* ``dkd`` (Decoupled KD, Zhao et al., CVPR 2022): ``T^2 * (alpha * TCKD + beta *
+  NCKD)``, TCKD the KL between the binary (target, rest) distributions of
+  teacher and student, NCKD the KL between their distributions over the
+  non-target classes alone; the target is ``y``.
+* ``bdd`` (Balance Divergence Distillation, arXiv:2501.07804): forward KL plus
+  a reverse-KL term, ``T^2 * (KL(p_t^T || p_s^T) + beta * KL(p_s^T || p_t^T))``;
+  the reverse term weighs the classes the teacher gives tiny probabilities.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from imitation.algorithms import bc
+
+from baselines import config
+from baselines.dil import TrainingHistory, bc_trainer, fit, one_shot_spaces
+from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
+from baselines.policies import NetworkPolicy
+from gym_mecoffload.model import N_PLACES, TaskBatch, features, n_features
+
+LOSSES = ("paper", "hinton", "dkd", "bdd")
+
+
+def soft_labels(teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """The paper's softened labels ``softmax(ln p / T)``, computed as ``softmax(z / T)``."""
+    return F.softmax(teacher_logits / temperature, dim=-1)
+
+
+def _kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """KL(p || q) over the last axis, from log-probabilities."""
+    return (log_p.exp() * (log_p - log_q)).sum(dim=-1)
+
+
+def _per_task(per_head: torch.Tensor) -> torch.Tensor:
+    """Sum over subtask heads, mean over the batch."""
+    return per_head.sum(dim=-1).mean()
+
+
+def paper_loss(
+    student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """Cross-entropy of the student against the paper's softened teacher labels."""
+    q = soft_labels(teacher, temperature)
+    return _per_task(-(q * F.log_softmax(student, dim=-1)).sum(dim=-1))
+
+
+def hinton_loss(
+    student: torch.Tensor,
+    teacher: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float,
+    alpha: float = config.KD["hinton_alpha"],
+) -> torch.Tensor:
+    """Hinton et al.'s T^2-scaled soft KL mixed with the hard-label cross-entropy."""
+    soft = _kl(F.log_softmax(teacher / temperature, -1), F.log_softmax(student / temperature, -1))
+    hard = F.cross_entropy(student.reshape(-1, N_PLACES), labels.reshape(-1), reduction="none")
+    return alpha * temperature**2 * _per_task(soft) + (1 - alpha) * _per_task(
+        hard.view(labels.shape)
+    )
+
+
+def dkd_loss(
+    student: torch.Tensor,
+    teacher: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float,
+    alpha: float = config.KD["dkd_alpha"],
+    beta: float = config.KD["dkd_beta"],
+) -> torch.Tensor:
+    """Decoupled KD: target-class and non-target-class KL, weighted apart."""
+    target = F.one_hot(labels, N_PLACES).bool()
+    p_s = F.softmax(student / temperature, -1)
+    p_t = F.softmax(teacher / temperature, -1)
+    eps = torch.finfo(p_s.dtype).tiny
+
+    def binary(p: torch.Tensor) -> torch.Tensor:
+        p_target = (p * target).sum(-1, keepdim=True)
+        return torch.cat([p_target, 1 - p_target], dim=-1).clamp_min(eps).log()
+
+    tckd = _kl(binary(p_t), binary(p_s))
+    # Non-target distribution: the target's logit pushed to -inf before the softmax.
+    hide = torch.where(
+        target, torch.tensor(-1e9, dtype=student.dtype), torch.tensor(0.0, dtype=student.dtype)
+    )
+    log_nt_s = F.log_softmax(student / temperature + hide, -1)
+    log_nt_t = F.log_softmax(teacher / temperature + hide, -1)
+    nckd = (log_nt_t.exp() * (log_nt_t - log_nt_s)).masked_fill(target, 0.0).sum(-1)
+    return temperature**2 * _per_task(alpha * tckd + beta * nckd)
+
+
+def bdd_loss(
+    student: torch.Tensor,
+    teacher: torch.Tensor,
+    labels: torch.Tensor,
+    temperature: float,
+    beta: float = config.KD["bdd_beta"],
+) -> torch.Tensor:
+    """Forward KL plus beta times reverse KL, both at temperature T, scaled by T^2."""
+    log_t = F.log_softmax(teacher / temperature, -1)
+    log_s = F.log_softmax(student / temperature, -1)
+    return temperature**2 * _per_task(_kl(log_t, log_s) + beta * _kl(log_s, log_t))
+
+
+LOSS_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
+    "paper": paper_loss,
+    "hinton": hinton_loss,
+    "dkd": dkd_loss,
+    "bdd": bdd_loss,
+}
+
+
+def head_logits(policy, observations: torch.Tensor, n_subtasks: int) -> torch.Tensor:
+    """Per-subtask logits (B, n, 3) of an SB3 multi-label actor-critic policy."""
+    latent = policy.mlp_extractor.forward_actor(policy.extract_features(observations))
+    return policy.action_net(latent).view(-1, n_subtasks, N_PLACES)
+
+
+class DistillationLoss:
+    """A BC loss calculator: the student's KD loss against a frozen teacher's logits."""
+
+    def __init__(self, teacher: NetworkPolicy, loss: str, temperature: float) -> None:
+        if loss not in LOSS_FUNCTIONS:
+            raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+        if not temperature >= 1:
+            raise ValueError(
+                f"temperature must be >= 1 (the paper's constraint); got {temperature!r}"
+            )
+        self.teacher = teacher.net
+        self.n_subtasks = teacher.n_subtasks
+        self.loss = LOSS_FUNCTIONS[loss]
+        self.temperature = temperature
+
+    def __call__(self, policy, obs, acts) -> bc.BCTrainingMetrics:
+        obs = torch.as_tensor(obs, dtype=torch.float32)
+        labels = torch.as_tensor(acts, dtype=torch.long).view(-1, self.n_subtasks)
+        with torch.no_grad():
+            teacher = self.teacher(obs).view(-1, self.n_subtasks, N_PLACES)
+        student = head_logits(policy, obs, self.n_subtasks)
+        loss = self.loss(student, teacher, labels, self.temperature)
+        zero = torch.zeros(())
+        agree = (student.argmax(-1) == labels).float().mean()
+        return bc.BCTrainingMetrics(
+            neglogp=loss.detach(),
+            entropy=None,
+            ent_loss=zero,
+            prob_true_act=agree,
+            l2_norm=zero,
+            l2_loss=zero,
+            loss=loss,
+        )
+
+
+def distill(
+    teacher: NetworkPolicy,
+    states: TaskBatch,
+    *,
+    student_hidden: tuple[int, ...] = config.STUDENT_HIDDEN,
+    labels: np.ndarray | None = None,
+    loss: str = "paper",
+    temperature: float = config.TEMPERATURE,
+    epochs: int = config.STUDENT_EPOCHS,
+    batch_size: int = config.STUDENT_BATCH_SIZE,
+    learning_rate: float = config.BC["learning_rate"],
+    rng: np.random.Generator,
+    name: str = "kd_dil",
+    progress: bool = True,
+) -> tuple[NetworkPolicy, TrainingHistory]:
+    """Train a small multi-label student on ``states`` from ``teacher``'s soft labels.
+
+    Args:
+        teacher: a trained multi-label :class:`NetworkPolicy` (e.g. from ``train_dil``).
+        states: the student's training tasks (the paper: 1K of the ``paper-kd`` scenario).
+        student_hidden: the student's hidden layer widths (the paper: 2 x 32).
+        labels: (N, n) hard labels for the ``hinton`` and ``dkd`` losses, e.g. the
+            optimal decisions; by default the teacher's own decisions.
+        loss: one of ``LOSSES`` (see the module docstring).
+        temperature: T >= 1 (the paper: 5).
+    """
+    if teacher.kind != "multilabel":
+        raise ValueError(f"the teacher must be a multilabel policy; got kind {teacher.kind!r}")
+    if states.n_subtasks != teacher.n_subtasks:
+        raise ValueError(
+            f"states have {states.n_subtasks} subtasks; the teacher decides {teacher.n_subtasks}"
+        )
+    calculator = DistillationLoss(teacher, loss, temperature)  # validates loss and temperature
+    torch.manual_seed(int(rng.integers(2**31)))
+    n = states.n_subtasks
+    x = features(states)
+    if labels is None:
+        labels = teacher.decide(states)
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.shape != (len(states), n):
+        raise ValueError(f"labels must have shape {(len(states), n)}; got {labels.shape}")
+    observation_space, action_space = one_shot_spaces(n)
+    policy = actor_critic_policy(
+        observation_space, action_space, student_hidden, observation_statistics(x, n_features(n))
+    )
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = bc_trainer(
+            policy,
+            x,
+            labels,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            rng=rng,
+            logdir=logdir,
+            loss_calculator=calculator,
+        )
+        history = fit(trainer, epochs=epochs, learning_rate=learning_rate, progress=progress)
+    return to_network_policy(name, policy, "multilabel", n), history

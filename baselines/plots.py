@@ -1,0 +1,113 @@
+"""Plots of the reproduction: Fig. 5, Fig. 6 and Table 1, ours beside the paper's numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from gym_mecoffload.io import atomic_write  # noqa: E402
+
+OURS, PAPER = "#3b75af", "#e5874a"
+
+
+def _save(figure, path: Path) -> Path:
+    with atomic_write(path) as handle:
+        figure.savefig(handle, format="png", dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+def _bars(ax, names, ours, paper, errors=None):
+    positions = range(len(names))
+    width = 0.4
+    ax.bar(
+        [p - width / 2 for p in positions],
+        ours,
+        width,
+        yerr=errors,
+        capsize=3,
+        color=OURS,
+        label="ours",
+    )
+    paper_positions = [
+        p + width / 2 for p, v in zip(positions, paper, strict=True) if v is not None
+    ]
+    ax.bar(paper_positions, [v for v in paper if v is not None], width, color=PAPER, label="paper")
+    ax.set_xticks(list(positions), names, rotation=30, ha="right")
+    ax.legend()
+
+
+def plot_fig5(results: dict, path: Path) -> Path:
+    fig5, paper = results["fig5"], results["paper"]["fig5"]
+    names = sorted(fig5, key=lambda n: fig5[n]["mean_ratio"])
+    figure, ax = plt.subplots(figsize=(8, 4))
+    _bars(ax, names, [fig5[n]["mean_ratio"] for n in names], [paper.get(n) for n in names])
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set_ylabel("latency / optimal latency (mean, log scale)")
+    ax.set_title("Fig. 5: normalised latency, 100K training samples")
+    return _save(figure, path)
+
+
+def plot_fig6(results: dict, path: Path) -> Path:
+    fig6 = results["fig6"]
+    names = sorted(fig6, key=lambda n: fig6[n]["mean_ratio"])
+    figure, ax = plt.subplots(figsize=(8, 4))
+    _bars(
+        ax,
+        names,
+        [fig6[n]["mean_ratio"] for n in names],
+        [None] * len(names),
+        errors=[fig6[n]["mean_ratio_std"] for n in names],
+    )
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set_ylim(bottom=0.9)
+    ax.set_ylabel("latency / optimal latency (mean over seeds, +- std)")
+    ax.set_title("Fig. 6: 1K paper-kd training samples, tested on the Fig. 5 test set")
+    return _save(figure, path)
+
+
+def plot_table1(results: dict, path: Path) -> Path:
+    table1, paper = results["table1"], results["paper"]["table1_online_ratio"]
+    names = list(table1)
+    figure, ax = plt.subplots(figsize=(9, 4))
+    positions = range(len(names))
+    width = 0.27
+    series = [
+        ("ours, torch", [table1[n]["online_ratio"] for n in names], OURS),
+        (
+            "ours, numpy",
+            [table1[n].get("online_numpy_ratio", table1[n]["online_ratio"]) for n in names],
+            "#7fb0d8",
+        ),
+    ]
+    for offset, (label, values, colour) in zip((-width, 0), series, strict=True):
+        ax.bar([p + offset for p in positions], values, width, color=colour, label=label)
+    with_paper = [(p, paper[n]) for p, n in zip(positions, names, strict=True) if n in paper]
+    ax.bar(
+        [p + width for p, _ in with_paper],
+        [v for _, v in with_paper],
+        width,
+        color=PAPER,
+        label="paper",
+    )
+    ax.set_xticks(list(positions), names, rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set_ylabel("online delay per decision / Greedy's (log)")
+    ax.set_title("Table 1: decision delay, one task at a time, one thread")
+    ax.legend()
+    return _save(figure, path)
+
+
+def plot_all(results: dict, out: Path) -> list[Path]:
+    """Write fig5.png, fig6.png and table1.png into ``out``."""
+    return [
+        plot_fig5(results, out / "fig5.png"),
+        plot_fig6(results, out / "fig6.png"),
+        plot_table1(results, out / "table1.png"),
+    ]

@@ -1,0 +1,338 @@
+"""Reproduce the paper's Fig. 5, Fig. 6 and Table 1: ``python -m baselines.reproduce --out DIR``.
+
+* Fig. 5: every policy trained on 100K and tested on 10K ``paper`` samples
+  (DQN trained on the env itself).
+* Fig. 6: the Fig. 5 DIL teacher labels 1K ``paper-kd`` samples; KD-DIL,
+  Baseline DIL, DQN on the same 1K states and Greedy, tested on the Fig. 5 test
+  set, over several seeds (mean and standard deviation).
+* Table 1: decision delay, online and batched, as ratios to Greedy.
+
+Writes ``DIR/results.json``, ``DIR/results.md``, ``DIR/fig5.png``,
+``DIR/fig6.png``, ``DIR/table1.png`` and the trained models under
+``DIR/models/``. ``--quick`` runs the same pipeline on tiny sizes in a few
+minutes.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # decision delays are measured on one core
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from baselines import config  # noqa: E402
+from baselines.dil import train_dil, train_dil_sequential  # noqa: E402
+from baselines.dqn import train_dqn  # noqa: E402
+from baselines.evaluation import evaluate, measure_delay, pin_threads  # noqa: E402
+from baselines.kd import distill  # noqa: E402
+from baselines.policies import NetworkPolicy, Policy, RandomPolicy, SolverPolicy  # noqa: E402
+from gym_mecoffload.data import generate_dataset  # noqa: E402
+from gym_mecoffload.report import markdown_table, write_json, write_text  # noqa: E402
+
+# The paper's numbers (SPEC section 4). Fig. 5 and 6 give only DIL's value in the text.
+PAPER_FIG5 = {"optimal": 1.0, "dil": 1.095}
+PAPER_TABLE1 = {
+    "kd_dil": 0.17,
+    "dil": 0.51,
+    "dqn_joint": 119.72,
+    "greedy": 1.00,
+    "exhaustive": 122.54,
+}
+KD_LOSSES_EXTRA = ("hinton", "dkd", "bdd")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much data and training each part gets."""
+
+    n_train: int = 100_000
+    n_test: int = 10_000
+    n_kd_train: int = 1_000
+    dil_epochs: int = config.DIL_EPOCHS
+    dil_seq_epochs: int = config.DIL_SEQUENTIAL_EPOCHS
+    dagger_timesteps: int = 30_000
+    student_epochs: int = config.STUDENT_EPOCHS
+    dqn_timesteps: int = config.DQN_TIMESTEPS
+    dqn_joint_timesteps: int = config.DQN_JOINT_TIMESTEPS
+    dqn_kd_timesteps: int = 30_000
+    online_tasks: int = 1000
+    seeds: int = 3
+
+
+QUICK = Sizes(
+    n_train=3000,
+    n_test=1000,
+    n_kd_train=300,
+    dil_epochs=4,
+    dil_seq_epochs=2,
+    dagger_timesteps=600,
+    student_epochs=20,
+    dqn_timesteps=3000,
+    dqn_joint_timesteps=2000,
+    dqn_kd_timesteps=2000,
+    online_tasks=100,
+    seeds=2,
+)
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _summarise(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each figure over seeds, with ``<figure>_std`` beside it."""
+    summary: dict[str, float] = {}
+    for key in runs[0]:
+        values = np.array([run[key] for run in runs])
+        if key in ("params", "model_bytes"):  # the same in every run
+            summary[key] = int(values[0])
+            continue
+        summary[key] = float(values.mean())
+        summary[f"{key}_std"] = float(values.std())
+    summary["seeds"] = len(runs)
+    return summary
+
+
+def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dict:
+    """The whole reproduction; returns what ``results.json`` holds."""
+    pin_threads()
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    models = out / "models"
+    _log(f"data: {sizes.n_train} training and {sizes.n_test} test samples of the paper scenario")
+    train = generate_dataset(sizes.n_train, scenario="paper", rng=rng)
+    test = generate_dataset(sizes.n_test, scenario="paper", rng=rng)
+
+    # Fig. 5 ------------------------------------------------------------------
+    policies: dict[str, Policy] = {
+        name: SolverPolicy(name) for name in ("optimal", "exhaustive", "greedy")
+    }
+    policies.update({name: SolverPolicy(name) for name in ("local", "edge", "cloud")})
+    policies["random"] = RandomPolicy(np.random.default_rng(seed + 1))
+    trained: dict[str, NetworkPolicy] = {}
+    timings: dict[str, float] = {}
+
+    _log(f"DIL (5 x 256 multi-label BC, {sizes.dil_epochs} epochs)")
+    trained["dil"], history = train_dil(train, epochs=sizes.dil_epochs, rng=rng, progress=progress)
+    timings["dil"] = history.seconds
+    _log(
+        f"DIL per subtask (BC on the optimal path, {sizes.dil_seq_epochs} epochs, DAgger {sizes.dagger_timesteps} steps)"
+    )
+    trained["dil_seq"], history = train_dil_sequential(
+        train,
+        epochs=sizes.dil_seq_epochs,
+        dagger_timesteps=sizes.dagger_timesteps,
+        rng=rng,
+        progress=progress,
+    )
+    timings["dil_seq"] = history.seconds
+    _log(f"DQN per subtask on MecOffload-v0 ({sizes.dqn_timesteps} steps)")
+    trained["dqn"], history = train_dqn(
+        "sequential", timesteps=sizes.dqn_timesteps, rng=rng, progress=progress
+    )
+    timings["dqn"] = history.seconds
+    _log(f"DQN, one action per whole decision (3^6 actions, {sizes.dqn_joint_timesteps} steps)")
+    trained["dqn_joint"], history = train_dqn(
+        "joint", timesteps=sizes.dqn_joint_timesteps, rng=rng, progress=progress
+    )
+    timings["dqn_joint"] = history.seconds
+    policies.update(trained)
+    fig5 = {name: evaluate(policy, test) for name, policy in policies.items()}
+    for name, seconds in timings.items():
+        fig5[name]["train_seconds"] = seconds
+
+    # Fig. 6 ------------------------------------------------------------------
+    teacher = trained["dil"]
+    per_seed: dict[str, list[dict[str, float]]] = {}
+    kd_policies: dict[str, NetworkPolicy] = {}
+    for run_index in range(sizes.seeds):
+        run_rng = np.random.default_rng([seed, 6, run_index])
+        kd_train = generate_dataset(sizes.n_kd_train, scenario="paper-kd", rng=run_rng)
+        _log(
+            f"Fig. 6 seed {run_index}: KD-DIL, Baseline DIL and DQN on {sizes.n_kd_train} paper-kd samples"
+        )
+        students = {}
+        students["kd_dil"], _ = distill(
+            teacher,
+            kd_train.states,
+            labels=kd_train.decisions,
+            loss="paper",
+            epochs=sizes.student_epochs,
+            rng=run_rng,
+            progress=progress,
+        )
+        for loss in KD_LOSSES_EXTRA:
+            students[f"kd_dil_{loss}"], _ = distill(
+                teacher,
+                kd_train.states,
+                labels=kd_train.decisions,
+                loss=loss,
+                epochs=sizes.student_epochs,
+                rng=run_rng,
+                name=f"kd_dil_{loss}",
+                progress=progress,
+            )
+        students["baseline_dil"], _ = train_dil(
+            kd_train,
+            hidden=config.STUDENT_HIDDEN,
+            epochs=sizes.student_epochs,
+            batch_size=config.STUDENT_BATCH_SIZE,
+            rng=run_rng,
+            name="baseline_dil",
+            progress=progress,
+        )
+        students["dqn"], _ = train_dqn(
+            "sequential",
+            task_pool=kd_train.states,
+            timesteps=sizes.dqn_kd_timesteps,
+            rng=run_rng,
+            name="dqn_1k",
+            progress=progress,
+        )
+        for name, policy in {**students, "greedy": policies["greedy"]}.items():
+            per_seed.setdefault(name, []).append(evaluate(policy, test))
+        if run_index == 0:
+            kd_policies = {
+                name: policy
+                for name, policy in students.items()
+                if isinstance(policy, NetworkPolicy)
+            }
+    fig6 = {name: _summarise(runs) for name, runs in per_seed.items()}
+
+    # Table 1 -----------------------------------------------------------------
+    _log(f"Table 1: decision delay on {sizes.online_tasks} tasks online and {sizes.n_test} batched")
+    timed = {
+        "kd_dil": kd_policies["kd_dil"],
+        "dil": trained["dil"],
+        "dil_seq": trained["dil_seq"],
+        "dqn": trained["dqn"],
+        "dqn_joint": trained["dqn_joint"],
+        "greedy": policies["greedy"],
+        "optimal": policies["optimal"],
+        "exhaustive": policies["exhaustive"],
+    }
+    table1 = measure_delay(timed, test, online_tasks=sizes.online_tasks, progress=progress)
+
+    for name, policy in {
+        **trained,
+        **{f"fig6_{k}_seed0": v for k, v in kd_policies.items()},
+    }.items():
+        policy.save(models / f"{name}.pt")
+    results = {
+        "settings": {
+            "sizes": asdict(sizes),
+            "seed": seed,
+            "torch": torch.__version__,
+            "seconds": 0.0,
+        },
+        "fig5": fig5,
+        "fig6": fig6,
+        "table1": table1,
+        "paper": {"fig5": PAPER_FIG5, "table1_online_ratio": PAPER_TABLE1},
+    }
+    results["settings"]["seconds"] = time.perf_counter() - started
+    write_json(out / "results.json", results)
+    write_text(out / "results.md", render_markdown(results))
+    from baselines.plots import plot_all
+
+    plot_all(results, out)
+    _log(f"done in {results['settings']['seconds']:.0f} s: {out / 'results.md'}")
+    return results
+
+
+def render_markdown(results: dict) -> str:
+    """The three tables, each beside the paper's numbers."""
+    sizes = results["settings"]["sizes"]
+    fig5 = {
+        name: {**figures, "paper": PAPER_FIG5.get(name)}
+        for name, figures in results["fig5"].items()
+    }
+    fig6 = results["fig6"]
+    table1 = {
+        name: {**figures, "paper": PAPER_TABLE1.get(name)}
+        for name, figures in results["table1"].items()
+    }
+    parts = [
+        '# Reproduction of Chen et al., "Knowledge Distillation for Mobile Edge Computation Offloading"\n',
+        f"Settings: {sizes}; seed {results['settings']['seed']}; "
+        f"{results['settings']['seconds']:.0f} s.\n",
+        f"## Fig. 5: latency normalised to Optimal = 1 ({sizes['n_train']} training, {sizes['n_test']} test samples)\n",
+        markdown_table(
+            fig5,
+            [
+                "mean_ratio",
+                "ratio_of_means",
+                "paper",
+                "label_accuracy",
+                "exact_match",
+                "params",
+                "train_seconds",
+            ],
+        ),
+        f"## Fig. 6: {sizes['n_kd_train']} paper-kd training samples, Fig. 5 test set, "
+        f"mean and std over {sizes['seeds']} seeds\n",
+        markdown_table(
+            fig6,
+            [
+                "mean_ratio",
+                "mean_ratio_std",
+                "ratio_of_means",
+                "label_accuracy",
+                "exact_match",
+                "params",
+            ],
+        ),
+        "## Table 1: decision delay per task, ratio to Greedy in the same run (paper: online ratio)\n",
+        markdown_table(
+            table1,
+            [
+                "online_us",
+                "online_p90_us",
+                "online_ratio",
+                "online_numpy_us",
+                "online_numpy_ratio",
+                "batched_us",
+                "batched_ratio",
+                "batched_numpy_us",
+                "paper",
+                "params",
+            ],
+            digits=2,
+        ),
+    ]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: the whole pipeline in a few minutes"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder for results, plots and models"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="Fig. 6 repetitions (default 3; quick 2)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else Sizes()
+    if args.seeds is not None:
+        if args.seeds < 1:
+            parser.error(f"--seeds must be >= 1; got {args.seeds}")
+        sizes = Sizes(**{**asdict(sizes), "seeds": args.seeds})
+    return run(sizes, args.out, seed=args.seed, progress=not args.no_progress)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Every training path learns: quick versions here, full-size ones marked slow."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import normalised, random_normalised
+
+from baselines import config
+from baselines.dil import (
+    OptimalExpertPolicy,
+    sequential_demonstrations,
+    train_dil,
+    train_dil_sequential,
+)
+from baselines.dqn import train_dqn
+from baselines.kd import distill
+from gym_mecoffload import generate_dataset, solvers
+from gym_mecoffload.model import TaskBatch
+
+
+def learnt(history, factor: float = 0.7) -> bool:
+    return history.epoch_loss[-1] < factor * history.epoch_loss[0]
+
+
+def test_dil_learns(small_train, small_test):
+    policy, history = train_dil(small_train, epochs=6, rng=np.random.default_rng(0), progress=False)
+    assert learnt(history), history.epoch_loss
+    assert normalised(policy, small_test) < 0.25 * random_normalised(small_test)
+    assert policy.kind == "multilabel" and policy.n_parameters == 272_402
+
+
+def test_dil_sequential_with_dagger_learns(small_train, small_test):
+    policy, history = train_dil_sequential(
+        small_train, epochs=3, dagger_timesteps=600, rng=np.random.default_rng(1), progress=False
+    )
+    assert len(history.epoch_loss) == 4  # three BC epochs and the DAgger rounds
+    assert learnt(history), history.epoch_loss
+    assert normalised(policy, small_test) < 0.25 * random_normalised(small_test)
+
+
+def test_sequential_demonstrations_follow_the_optimal_path(small_train):
+    observations, actions = sequential_demonstrations(small_train)
+    assert observations.shape == (3000 * 6, 26) and actions.shape == (3000 * 6,)
+    first = observations[6:12]  # task 1
+    assert first[:, 17:23].argmax(1).tolist() == list(range(6))
+    assert first[1:, 23:].argmax(1).tolist() == small_train.decisions[1, :-1].tolist()
+    assert actions[6:12].tolist() == small_train.decisions[1].tolist()
+
+
+def test_expert_answers_off_the_optimal_path():
+    tasks = TaskBatch.from_features(
+        generate_dataset(50, rng=np.random.default_rng(2)).features  # float32-exact tasks
+    )
+    expert = OptimalExpertPolicy(6)
+    rng = np.random.default_rng(3)
+    steps, previous = rng.integers(0, 6, 50), rng.integers(0, 3, 50)
+    observations = np.zeros((50, 26), dtype=np.float32)
+    observations[:, :17] = generate_dataset(50, rng=np.random.default_rng(2)).features
+    observations[np.arange(50), 17 + steps] = 1
+    observations[np.arange(50), 23 + previous] = 1
+    actions, _ = expert.predict(observations, deterministic=True)
+    assert np.array_equal(actions, solvers.optimal_next_place(tasks, steps, previous))
+
+
+@pytest.fixture(scope="module")
+def small_teacher(small_train):
+    return train_dil(small_train, epochs=6, rng=np.random.default_rng(4), progress=False)[0]
+
+
+@pytest.mark.parametrize("loss", ["paper", "hinton", "dkd", "bdd"])
+def test_distillation_learns(small_teacher, small_test, loss):
+    teacher = small_teacher
+    kd_train = generate_dataset(300, scenario="paper-kd", rng=np.random.default_rng(5))
+    student, history = distill(
+        teacher,
+        kd_train.states,
+        labels=kd_train.decisions,
+        loss=loss,
+        epochs=40,
+        rng=np.random.default_rng(6),
+        progress=False,
+    )
+    # Cross-entropy against soft labels is floored by their entropy: a smaller fall.
+    assert learnt(history, 0.95), history.epoch_loss
+    assert student.n_parameters == 2_226
+    assert normalised(student, small_test) < 0.5 * random_normalised(small_test)
+
+
+def test_distill_rejects_bad_arguments(small_train):
+    teacher, _ = train_dil(
+        small_train, hidden=(8,), epochs=1, rng=np.random.default_rng(0), progress=False
+    )
+    states = small_train.states[:100]
+    with pytest.raises(
+        ValueError, match=r"loss must be one of \('paper', 'hinton', 'dkd', 'bdd'\); got 'mse'"
+    ):
+        distill(teacher, states, loss="mse", rng=np.random.default_rng())
+    with pytest.raises(ValueError, match=r"temperature must be >= 1"):
+        distill(teacher, states, temperature=0.5, rng=np.random.default_rng())
+    with pytest.raises(ValueError, match=r"needs at least batch_size=64 samples; got 10"):
+        distill(teacher, states[:10], rng=np.random.default_rng(), progress=False)
+
+
+@pytest.mark.parametrize("formulation", ["sequential", "joint"])
+def test_dqn_learns(small_test, formulation):
+    steps = 6000 if formulation == "sequential" else 3000
+    policy, history = train_dqn(
+        formulation, timesteps=steps, rng=np.random.default_rng(7), progress=False
+    )
+    assert history.seconds > 0
+    assert normalised(policy, small_test) < 0.5 * random_normalised(small_test)
+
+
+def test_dqn_on_a_task_pool(small_test):
+    pool = generate_dataset(100, scenario="paper-kd", rng=np.random.default_rng(8)).states
+    policy, _ = train_dqn(
+        "sequential", task_pool=pool, timesteps=3000, rng=np.random.default_rng(9), progress=False
+    )
+    assert policy.name == "dqn"
+    with pytest.raises(ValueError, match="formulation must be 'sequential' or 'joint'"):
+        train_dqn("both", timesteps=10, rng=np.random.default_rng())
+
+
+# Full size: the issue's targets. `make test-slow` runs these (tens of minutes).
+
+
+@pytest.mark.slow
+def test_full_dil_reaches_the_target():
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    train, test = generate_dataset(100_000, rng=rng), generate_dataset(10_000, rng=rng)
+    policy, _ = train_dil(train, rng=rng, progress=False)
+    assert normalised(policy, test) <= 1.03
+
+
+@pytest.mark.slow
+def test_full_dqn_reaches_the_target():
+    test = generate_dataset(10_000, rng=np.random.default_rng(1))
+    policy, _ = train_dqn(
+        "sequential", timesteps=config.DQN_TIMESTEPS, rng=np.random.default_rng(2), progress=False
+    )
+    assert normalised(policy, test) <= 1.10
