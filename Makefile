@@ -39,7 +39,12 @@ lint: $(VENV)/.installed
 compare: $(VENV)/.installed
 	$(VENV)/bin/python -m gym_mecoffload.compare --out results/compare
 
-reproduce: compare
+# The paper's Fig. 5, Fig. 6 and Table 1 (about 30 minutes on 2 cores).
+reproduce: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.reproduce --out results/reproduce
+
+reproduce-quick: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.reproduce --quick --out results/reproduce-quick
 
 benchmark: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_env.py

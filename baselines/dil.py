@@ -30,7 +30,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 
 from baselines import config
 from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
-from baselines.policies import NetworkPolicy
+from baselines.policies import Kind, NetworkPolicy
 from gym_mecoffload.data import OffloadDataset
 from gym_mecoffload.model import N_PLACES, Objective, TaskBatch, n_features
 from gym_mecoffload.solvers import optimal_next_place
@@ -145,6 +145,49 @@ def sequential_spaces(n_subtasks: int) -> tuple[gym.spaces.Box, gym.spaces.Space
     return env.observation_space, env.action_space
 
 
+def clone(
+    name: str,
+    kind: Kind,
+    observations: np.ndarray,
+    actions: np.ndarray,
+    *,
+    n_subtasks: int,
+    hidden: tuple[int, ...],
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    rng: np.random.Generator,
+    progress: bool,
+    loss_calculator: Callable | None = None,
+    then: Callable[[bc.BC, str, TrainingHistory], None] | None = None,
+) -> tuple[NetworkPolicy, TrainingHistory]:
+    """Behaviour-clone (observation, action) pairs into a fresh standardised MLP policy.
+
+    ``kind`` picks the env whose spaces the policy has (``"multilabel"``: the
+    one-shot env, ``"sequential"``: ``MecOffload-v0``); ``then(trainer, scratch
+    folder, history)`` continues training (DAgger) before the policy is frozen.
+    """
+    torch.manual_seed(int(rng.integers(2**31)))
+    spaces = sequential_spaces(n_subtasks) if kind == "sequential" else one_shot_spaces(n_subtasks)
+    statistics = observation_statistics(observations, n_features(n_subtasks))
+    policy = actor_critic_policy(*spaces, hidden, statistics)
+    with tempfile.TemporaryDirectory() as logdir:
+        trainer = bc_trainer(
+            policy,
+            observations,
+            actions,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            rng=rng,
+            logdir=logdir,
+            loss_calculator=loss_calculator,
+        )
+        history = fit(trainer, epochs=epochs, learning_rate=learning_rate, progress=progress)
+        if then is not None:
+            then(trainer, logdir, history)
+    return to_network_policy(name, policy, kind, n_subtasks), history
+
+
 def train_dil(
     dataset: OffloadDataset,
     *,
@@ -157,23 +200,19 @@ def train_dil(
     progress: bool = True,
 ) -> tuple[NetworkPolicy, TrainingHistory]:
     """The paper's multi-label DIL: BC of ``dataset``'s optimal decisions, inputs standardised."""
-    torch.manual_seed(int(rng.integers(2**31)))
-    n = dataset.states.n_subtasks
-    observation_space, action_space = one_shot_spaces(n)
-    statistics = observation_statistics(dataset.features, n_features(n))
-    policy = actor_critic_policy(observation_space, action_space, hidden, statistics)
-    with tempfile.TemporaryDirectory() as logdir:
-        trainer = bc_trainer(
-            policy,
-            dataset.features,
-            dataset.decisions.astype(np.int64),
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            rng=rng,
-            logdir=logdir,
-        )
-        history = fit(trainer, epochs=epochs, learning_rate=learning_rate, progress=progress)
-    return to_network_policy(name, policy, "multilabel", n), history
+    return clone(
+        name,
+        "multilabel",
+        dataset.features,
+        dataset.decisions.astype(np.int64),
+        n_subtasks=dataset.states.n_subtasks,
+        hidden=hidden,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        rng=rng,
+        progress=progress,
+    )
 
 
 def sequential_demonstrations(dataset: OffloadDataset) -> tuple[np.ndarray, np.ndarray]:
@@ -234,26 +273,26 @@ def train_dil_sequential(
     ``dagger_timesteps > 0`` adds imitation's ``SimpleDAggerTrainer`` rounds on
     ``dataset``'s tasks, labelled by :class:`OptimalExpertPolicy`.
     """
-    torch.manual_seed(int(rng.integers(2**31)))
-    n = dataset.states.n_subtasks
     observations, actions = sequential_demonstrations(dataset)
-    observation_space, action_space = sequential_spaces(n)
-    statistics = observation_statistics(observations, n_features(n))
-    policy = actor_critic_policy(observation_space, action_space, hidden, statistics)
-    with tempfile.TemporaryDirectory() as logdir:
-        trainer = bc_trainer(
-            policy,
-            observations,
-            actions,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            rng=rng,
-            logdir=logdir,
-        )
-        history = fit(trainer, epochs=epochs, learning_rate=learning_rate, progress=progress)
+
+    def dagger(trainer: bc.BC, scratch_dir: str, history: TrainingHistory) -> None:
         if dagger_timesteps > 0:
-            _dagger(trainer, dataset, dagger_timesteps, rng, logdir, history, learning_rate)
-    return to_network_policy(name, policy, "sequential", n), history
+            _dagger(trainer, dataset, dagger_timesteps, rng, scratch_dir, history, learning_rate)
+
+    return clone(
+        name,
+        "sequential",
+        observations,
+        actions,
+        n_subtasks=dataset.states.n_subtasks,
+        hidden=hidden,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        rng=rng,
+        progress=progress,
+        then=dagger,
+    )
 
 
 def _dagger(

@@ -25,7 +25,6 @@ optimal places); ``T``: temperature; ``p^T = softmax(z / T)``.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 
 import numpy as np
@@ -34,10 +33,9 @@ import torch.nn.functional as F
 from imitation.algorithms import bc
 
 from baselines import config
-from baselines.dil import TrainingHistory, bc_trainer, fit, one_shot_spaces
-from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
+from baselines.dil import TrainingHistory, clone
 from baselines.policies import NetworkPolicy
-from gym_mecoffload.model import N_PLACES, TaskBatch, features, n_features
+from gym_mecoffload.model import N_PLACES, TaskBatch, features
 
 LOSSES = ("paper", "hinton", "dkd", "bdd")
 
@@ -204,28 +202,23 @@ def distill(
             f"states have {states.n_subtasks} subtasks; the teacher decides {teacher.n_subtasks}"
         )
     calculator = DistillationLoss(teacher, loss, temperature)  # validates loss and temperature
-    torch.manual_seed(int(rng.integers(2**31)))
     n = states.n_subtasks
-    x = features(states)
     if labels is None:
         labels = teacher.decide(states)
     labels = np.asarray(labels, dtype=np.int64)
     if labels.shape != (len(states), n):
         raise ValueError(f"labels must have shape {(len(states), n)}; got {labels.shape}")
-    observation_space, action_space = one_shot_spaces(n)
-    policy = actor_critic_policy(
-        observation_space, action_space, student_hidden, observation_statistics(x, n_features(n))
+    return clone(
+        name,
+        "multilabel",
+        features(states),
+        labels,
+        n_subtasks=n,
+        hidden=student_hidden,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        rng=rng,
+        progress=progress,
+        loss_calculator=calculator,
     )
-    with tempfile.TemporaryDirectory() as logdir:
-        trainer = bc_trainer(
-            policy,
-            x,
-            labels,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            rng=rng,
-            logdir=logdir,
-            loss_calculator=calculator,
-        )
-        history = fit(trainer, epochs=epochs, learning_rate=learning_rate, progress=progress)
-    return to_network_policy(name, policy, "multilabel", n), history
