@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
 	$(VENV)/bin/pip install $(PIP) torch==2.13.0
-	$(VENV)/bin/pip install $(PIP) -e ".[baselines,test]" ruff
+	$(VENV)/bin/pip install $(PIP) -e ".[baselines,test]" ruff==0.17.6
 	touch $@
 
 # The env alone on gymnasium 1.x, without torch, SB3 or imitation (which pins gymnasium 0.29).
@@ -32,9 +32,11 @@ test: $(VENV)/.installed $(GYM1_VENV)/.installed
 test-slow: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
 
+PYTHON_TREES := gym_mecoffload baselines tests examples benchmarks
+
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check $(PYTHON_TREES)
+	$(VENV)/bin/ruff format --check $(PYTHON_TREES)
 
 compare: $(VENV)/.installed
 	$(VENV)/bin/python -m gym_mecoffload.compare --out results/compare

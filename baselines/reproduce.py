@@ -57,7 +57,7 @@ class Sizes:
     n_kd_train: int = 1_000
     dil_epochs: int = config.DIL_EPOCHS
     dil_seq_epochs: int = config.DIL_SEQUENTIAL_EPOCHS
-    dagger_timesteps: int = 30_000
+    dagger_timesteps: int = 3_000  # imitation saves each episode as a dataset: ~0.1 s per 6 steps
     student_epochs: int = config.STUDENT_EPOCHS
     dqn_timesteps: int = config.DQN_TIMESTEPS
     dqn_joint_timesteps: int = config.DQN_JOINT_TIMESTEPS
