@@ -357,24 +357,45 @@ def check_decisions(batch: TaskBatch, decisions: Any) -> np.ndarray:
     return array.astype(np.intp, copy=False)
 
 
-def step_costs(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
-    """What each placement adds, shape (N, n, 3, 3): the chain's cost one link at a time.
+class LinkCosts:
+    """The chain's links of a batch, one subtask at a time, batch-last.
 
-    ``steps[i, t, prev, p]`` is the cost of putting subtask t at place ``p`` when
-    subtask t - 1 sits at ``prev`` (the device for t = 0): the transfer of
-    ``data[t]`` from ``prev`` to ``p`` plus the execution of subtask t at ``p``;
-    for the last subtask it also includes the return of the output ``data[n]``
-    to the device. A decision's cost is the sum of its n links.
+    ``links(t)`` is a (3, 3, N) array: ``[prev, p, i]`` is the cost of putting
+    subtask t of task i at place ``p`` when subtask t - 1 sits at ``prev`` (the
+    device for t = 0): the transfer of ``data[t]`` from ``prev`` to ``p`` plus
+    the execution of subtask t at ``p``; for the last subtask it also includes
+    the return of the output ``data[n]`` to the device. A decision's cost is the
+    sum of its n links. One subtask at a time keeps the solvers' working set
+    in the CPU cache.
+    """
+
+    def __init__(self, batch: TaskBatch, objective: str | Objective = "latency") -> None:
+        self.run, self.per_byte = _stage_costs_batch_last(batch, as_objective(objective))
+        self.data = np.ascontiguousarray(batch.data.T)  # (n + 1, N)
+        self.n_subtasks = batch.n_subtasks
+
+    def __call__(self, t: int, then: np.ndarray | None = None) -> np.ndarray:
+        """Subtask t's links, plus ``then[p, i]`` (a cost after p, e.g. the DP's cost to go) if given."""
+        at_place = self.run[t]  # (3, N): what depends on p alone, added once per prev below
+        if t == self.n_subtasks - 1:
+            at_place = at_place + self.data[t + 1] * self.per_byte[:, DEVICE]  # the output returns home
+        if then is not None:
+            at_place = at_place + then
+        link = self.data[t] * self.per_byte
+        link += at_place
+        return link
+
+
+def step_costs(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+    """Every link of :class:`LinkCosts` at once, shape (N, n, 3, 3): ``steps[i, t, prev, p]``.
 
     The result is a view of a batch-last array: ``np.moveaxis(steps, 0, -1)``
-    is contiguous, which is the layout the solvers work in.
+    is contiguous.
     """
-    run, per_byte = _stage_costs_batch_last(batch, as_objective(objective))
-    n = batch.n_subtasks
-    data = np.ascontiguousarray(batch.data.T)  # (n + 1, N)
-    steps = data[:n, None, None, :] * per_byte  # (n, 3, 3, N)
-    steps += run[:, None, :, :]
-    steps[n - 1] += data[n] * per_byte[:, DEVICE]  # the output returns from p to the device
+    links = LinkCosts(batch, objective)
+    steps = np.empty((batch.n_subtasks, N_PLACES, N_PLACES, batch.n_tasks))
+    for t in range(batch.n_subtasks):
+        steps[t] = links(t)
     return np.moveaxis(steps, -1, 0)
 
 

@@ -11,6 +11,8 @@ by dynamic programming in O(9n) per task. :func:`exhaustive` is the paper's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from gym_mecoffload.model import (
@@ -18,6 +20,7 @@ from gym_mecoffload.model import (
     DEVICE,
     EDGE,
     N_PLACES,
+    LinkCosts,
     Objective,
     TaskBatch,
     stage_costs,
@@ -32,24 +35,26 @@ MAX_EXHAUSTIVE_SUBTASKS = 14
 _EXHAUSTIVE_CHUNK_ELEMENTS = 2**22  # tasks x decisions evaluated at once (32 MB per float64 array)
 
 
-def _argmin3(values: np.ndarray) -> np.ndarray:
-    """Argmin over the leading axis of length 3, ties to the lowest index.
+def _backward(
+    batch: TaskBatch, objective: str | Objective
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The DP from the last subtask to the first, one subtask at a time.
 
-    numpy's argmin over a short axis loops per element; two comparisons are vector ops.
+    Yields ``(t, q, best)``: ``q[prev, p, i]`` (3, 3, N) is the link of
+    subtask t plus the best cost to go after it, ``best[prev, i]`` (3, N) the
+    place p that minimises it, ties to the lowest index.
     """
-    choice = (values[EDGE] < values[DEVICE]).astype(DECISION_DTYPE)
-    choice[values[CLOUD] < np.minimum(values[DEVICE], values[EDGE])] = CLOUD
-    return choice
-
-
-def _optimal_q_batch_last(batch: TaskBatch, objective: str | Objective) -> np.ndarray:
-    q = np.moveaxis(step_costs(batch, objective), 0, -1)  # (n, 3, 3, N), contiguous
-    for t in range(batch.n_subtasks - 2, -1, -1):
-        following = q[t + 1]  # best cost to go from each place of subtask t:
-        q[t] += np.minimum(
-            np.minimum(following[:, DEVICE], following[:, EDGE]), following[:, CLOUD]
-        )
-    return q
+    links = LinkCosts(batch, objective)
+    to_go = None  # (3, N): best cost from each place of subtask t onwards
+    for t in range(batch.n_subtasks - 1, -1, -1):
+        q = links(t, then=to_go)
+        # min and argmin over p by two comparisons: numpy's argmin over a short axis loops per element.
+        on_device, on_edge, in_cloud = q[:, DEVICE], q[:, EDGE], q[:, CLOUD]
+        nearer = np.minimum(on_device, on_edge)
+        best = (on_edge < on_device).view(DECISION_DTYPE)  # bool and int8 share their bytes
+        np.putmask(best, in_cloud < nearer, CLOUD)
+        to_go = np.minimum(nearer, in_cloud)
+        yield t, q, best
 
 
 def optimal_q(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
@@ -58,15 +63,18 @@ def optimal_q(batch: TaskBatch, objective: str | Objective = "latency") -> np.nd
     ``q[i, t, prev, p]`` is the least cost of finishing task i when subtask
     t - 1 sits at place ``prev`` (the device for t = 0), subtask t is put at
     ``p`` and every later subtask is placed optimally: the link of
-    :func:`~gym_mecoffload.model.step_costs` plus the best cost to go.
+    :class:`~gym_mecoffload.model.LinkCosts` plus the best cost to go.
     ``q[i, 0, DEVICE].min()`` is the optimal cost.
     """
-    return np.moveaxis(_optimal_q_batch_last(batch, objective), -1, 0)
+    q = np.empty((batch.n_subtasks, N_PLACES, N_PLACES, batch.n_tasks))
+    for t, q_t, _ in _backward(batch, objective):
+        q[t] = q_t
+    return np.moveaxis(q, -1, 0)
 
 
-# Tasks per DP chunk: its (n, 3, 3, chunk) tables stay in the CPU cache, which makes
-# the DP several times faster than one pass over a large batch.
-_DP_CHUNK = 4096
+# Tasks per DP chunk: its tables then stay in the CPU cache, which makes the DP
+# several times faster than one pass over a large batch.
+_DP_CHUNK = 8192
 
 
 def optimal(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
@@ -74,19 +82,22 @@ def optimal(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndar
 
     Ties go to the lowest place index at each step (device before edge before cloud).
     """
-    decisions = np.empty((batch.n_subtasks, batch.n_tasks), dtype=DECISION_DTYPE)
+    n = batch.n_subtasks
+    decisions = np.empty((n, batch.n_tasks), dtype=DECISION_DTYPE)
+    best = np.empty((n, N_PLACES, min(batch.n_tasks, _DP_CHUNK)), dtype=DECISION_DTYPE)
     for start in range(0, batch.n_tasks, _DP_CHUNK):
         chunk = batch if batch.n_tasks <= _DP_CHUNK else batch[start : start + _DP_CHUNK]
-        q = _optimal_q_batch_last(chunk, objective)
-        choice = _argmin3(q[0, DEVICE])
-        decisions[0, start : start + _DP_CHUNK] = choice
-        for t in range(1, batch.n_subtasks):
-            # q[t, prev] at each task's own prev; np.where beats np.choose and fancy indexing here.
-            values = np.where(
-                choice == DEVICE, q[t, DEVICE], np.where(choice == EDGE, q[t, EDGE], q[t, CLOUD])
+        for t, _, best_t in _backward(chunk, objective):
+            best[t, :, : len(chunk)] = best_t
+        place = best[0, DEVICE, : len(chunk)]
+        decisions[0, start : start + len(chunk)] = place
+        for t in range(1, n):
+            # best[t, prev] at each task's own prev, by selection rather than fancy indexing.
+            table = best[t, :, : len(chunk)]
+            place = np.where(
+                place == DEVICE, table[DEVICE], np.where(place == EDGE, table[EDGE], table[CLOUD])
             )
-            choice = _argmin3(values)
-            decisions[t, start : start + _DP_CHUNK] = choice
+            decisions[t, start : start + len(chunk)] = place
     return decisions.T.copy()
 
 
