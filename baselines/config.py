@@ -45,5 +45,5 @@ DQN = {
     "gamma": 1.0,
 }
 DQN_HIDDEN = (256, 256)
-DQN_TIMESTEPS = 200_000  # sequential env: 6 steps per task
-DQN_JOINT_TIMESTEPS = 100_000  # one-shot env: 1 step per task, 729 actions
+DQN_TIMESTEPS = 150_000  # sequential env: 6 steps per task
+DQN_JOINT_TIMESTEPS = 80_000  # one-shot env: 1 step per task, 729 actions

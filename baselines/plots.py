@@ -36,7 +36,10 @@ def _bars(ax, names, ours, paper, errors=None):
     paper_positions = [
         p + width / 2 for p, v in zip(positions, paper, strict=True) if v is not None
     ]
-    ax.bar(paper_positions, [v for v in paper if v is not None], width, color=PAPER, label="paper")
+    if paper_positions:
+        ax.bar(
+            paper_positions, [v for v in paper if v is not None], width, color=PAPER, label="paper"
+        )
     ax.set_xticks(list(positions), names, rotation=30, ha="right")
     ax.legend()
 
@@ -77,16 +80,27 @@ def plot_table1(results: dict, path: Path) -> Path:
     figure, ax = plt.subplots(figsize=(9, 4))
     positions = range(len(names))
     width = 0.27
-    series = [
-        ("ours, torch", [table1[n]["online_ratio"] for n in names], OURS),
-        (
-            "ours, numpy",
-            [table1[n].get("online_numpy_ratio", table1[n]["online_ratio"]) for n in names],
-            "#7fb0d8",
-        ),
+    online = [table1[n]["online_ratio"] for n in names]
+    ax.bar(
+        [p - width for p in positions],
+        online,
+        width,
+        color=OURS,
+        label="ours (networks through torch)",
+    )
+    # Solvers have no numpy forward path: networks only.
+    learned = [
+        (p, table1[n]["online_numpy_ratio"])
+        for p, n in zip(positions, names, strict=True)
+        if "online_numpy_ratio" in table1[n]
     ]
-    for offset, (label, values, colour) in zip((-width, 0), series, strict=True):
-        ax.bar([p + offset for p in positions], values, width, color=colour, label=label)
+    ax.bar(
+        [p for p, _ in learned],
+        [v for _, v in learned],
+        width,
+        color="#7fb0d8",
+        label="ours, numpy forward",
+    )
     with_paper = [(p, paper[n]) for p, n in zip(positions, names, strict=True) if n in paper]
     ax.bar(
         [p + width for p, _ in with_paper],

@@ -188,14 +188,15 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
             name="baseline_dil",
             progress=progress,
         )
-        students["dqn"], _ = train_dqn(
-            "sequential",
-            task_pool=kd_train.states,
-            timesteps=sizes.dqn_kd_timesteps,
-            rng=run_rng,
-            name="dqn_1k",
-            progress=progress,
-        )
+        for formulation, key in (("sequential", "dqn"), ("joint", "dqn_joint")):
+            students[key], _ = train_dqn(
+                formulation,
+                task_pool=kd_train.states,
+                timesteps=sizes.dqn_kd_timesteps,
+                rng=run_rng,
+                name=f"{key}_1k",
+                progress=progress,
+            )
         for name, policy in {**students, "greedy": policies["greedy"]}.items():
             per_seed.setdefault(name, []).append(evaluate(policy, test))
         if run_index == 0:

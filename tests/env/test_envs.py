@@ -198,7 +198,9 @@ def test_step_after_the_end_raises(env_id):
         ({"render_mode": "human"}, ValueError, r"render_mode must be None"),
     ],
 )
-@pytest.mark.filterwarnings("ignore:.*render_mode:UserWarning")  # gym.make's own warning, expected here
+@pytest.mark.filterwarnings(
+    "ignore:.*render_mode:UserWarning"
+)  # gym.make's own warning, expected here
 def test_bad_env_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         gym.make("MecOffload-v0", **kwargs)
