@@ -156,7 +156,7 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
         run_rng = np.random.default_rng([seed, 6, run_index])
         kd_train = generate_dataset(sizes.n_kd_train, scenario="paper-kd", rng=run_rng)
         _log(
-            f"Fig. 6 seed {run_index}: KD-DIL, Baseline DIL and DQN on {sizes.n_kd_train} paper-kd samples"
+            f"Fig. 6 seed {run_index}: KD-DIL, Baseline DIL and both DQNs on {sizes.n_kd_train} paper-kd samples"
         )
         students = {}
         students["kd_dil"], _ = distill(
