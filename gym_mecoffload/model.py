@@ -378,7 +378,8 @@ class LinkCosts:
         """Subtask t's links, plus ``then[p, i]`` (a cost after p, e.g. the DP's cost to go) if given."""
         at_place = self.run[t]  # (3, N): what depends on p alone, added once per prev below
         if t == self.n_subtasks - 1:
-            at_place = at_place + self.data[t + 1] * self.per_byte[:, DEVICE]  # the output returns home
+            # The output returns from p to the device.
+            at_place = at_place + self.data[t + 1] * self.per_byte[:, DEVICE]
         if then is not None:
             at_place = at_place + then
         link = self.data[t] * self.per_byte
