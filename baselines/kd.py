@@ -171,9 +171,9 @@ class DistillationLoss:
 
 def distill(
     teacher: NetworkPolicy,
+    student_hidden: tuple[int, ...],
     states: TaskBatch,
     *,
-    student_hidden: tuple[int, ...] = config.STUDENT_HIDDEN,
     labels: np.ndarray | None = None,
     loss: str = "paper",
     temperature: float = config.TEMPERATURE,
@@ -188,8 +188,9 @@ def distill(
 
     Args:
         teacher: a trained multi-label :class:`NetworkPolicy` (e.g. from ``train_dil``).
+        student_hidden: the student's hidden layer widths (the paper: 2 x 32,
+            ``config.STUDENT_HIDDEN``).
         states: the student's training tasks (the paper: 1K of the ``paper-kd`` scenario).
-        student_hidden: the student's hidden layer widths (the paper: 2 x 32).
         labels: (N, n) hard labels for the ``hinton`` and ``dkd`` losses, e.g. the
             optimal decisions; by default the teacher's own decisions.
         loss: one of ``LOSSES`` (see the module docstring).

@@ -161,6 +161,7 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
         students = {}
         students["kd_dil"], _ = distill(
             teacher,
+            config.STUDENT_HIDDEN,
             kd_train.states,
             labels=kd_train.decisions,
             loss="paper",
@@ -171,6 +172,7 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
         for loss in KD_LOSSES_EXTRA:
             students[f"kd_dil_{loss}"], _ = distill(
                 teacher,
+                config.STUDENT_HIDDEN,
                 kd_train.states,
                 labels=kd_train.decisions,
                 loss=loss,

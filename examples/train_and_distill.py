@@ -28,7 +28,13 @@ print(
 
 kd_train = generate_dataset(1_000, scenario="paper-kd", rng=rng)
 student, _ = distill(
-    teacher, kd_train.states, labels=kd_train.decisions, epochs=100, rng=rng, progress=False
+    teacher,
+    (32, 32),
+    kd_train.states,
+    labels=kd_train.decisions,
+    epochs=100,
+    rng=rng,
+    progress=False,
 )
 
 path = student.save(Path(tempfile.mkdtemp()) / "kd_dil.pt")

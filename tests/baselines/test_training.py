@@ -73,6 +73,7 @@ def test_distillation_learns(small_teacher, small_test, loss):
     kd_train = generate_dataset(300, scenario="paper-kd", rng=np.random.default_rng(5))
     student, history = distill(
         teacher,
+        (32, 32),
         kd_train.states,
         labels=kd_train.decisions,
         loss=loss,
@@ -94,11 +95,11 @@ def test_distill_rejects_bad_arguments(small_train):
     with pytest.raises(
         ValueError, match=r"loss must be one of \('paper', 'hinton', 'dkd', 'bdd'\); got 'mse'"
     ):
-        distill(teacher, states, loss="mse", rng=np.random.default_rng())
+        distill(teacher, (32, 32), states, loss="mse", rng=np.random.default_rng())
     with pytest.raises(ValueError, match=r"temperature must be >= 1"):
-        distill(teacher, states, temperature=0.5, rng=np.random.default_rng())
+        distill(teacher, (32, 32), states, temperature=0.5, rng=np.random.default_rng())
     with pytest.raises(ValueError, match=r"needs at least batch_size=64 samples; got 10"):
-        distill(teacher, states[:10], rng=np.random.default_rng(), progress=False)
+        distill(teacher, (32, 32), states[:10], rng=np.random.default_rng(), progress=False)
 
 
 @pytest.mark.parametrize("formulation", ["sequential", "joint"])
