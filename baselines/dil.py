@@ -32,7 +32,8 @@ from baselines import config
 from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
 from baselines.policies import Kind, NetworkPolicy
 from gym_mecoffload.data import OffloadDataset
-from gym_mecoffload.model import N_PLACES, Objective, TaskBatch, n_features
+from gym_mecoffload.envs import sequential_observations
+from gym_mecoffload.model import Objective, TaskBatch, n_features
 from gym_mecoffload.solvers import optimal_next_place
 
 
@@ -220,16 +221,13 @@ def sequential_demonstrations(dataset: OffloadDataset) -> tuple[np.ndarray, np.n
 
     Returns (N * n, 3n + 8) float32 observations and (N * n,) actions.
     """
-    x, decisions = dataset.features, dataset.decisions.astype(np.int64)
+    decisions = dataset.decisions.astype(np.int64)
     size, n = decisions.shape
-    width = x.shape[1]
-    observations = np.zeros((size, n, width + n + N_PLACES), dtype=np.float32)
-    observations[:, :, :width] = x[:, None, :]
-    observations[:, np.arange(n), width + np.arange(n)] = 1.0
     previous = np.concatenate([np.zeros((size, 1), dtype=np.int64), decisions[:, :-1]], axis=1)
-    rows, steps = np.meshgrid(np.arange(size), np.arange(n), indexing="ij")
-    observations[rows, steps, width + n + previous] = 1.0
-    return observations.reshape(size * n, -1), decisions.reshape(-1)
+    observations = sequential_observations(
+        np.repeat(dataset.features, n, axis=0), np.tile(np.arange(n), size), previous.reshape(-1)
+    )
+    return observations, decisions.reshape(-1)
 
 
 class OptimalExpertPolicy(BasePolicy):

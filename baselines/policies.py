@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from gym_mecoffload import solvers
-from gym_mecoffload.envs import decode_joint_actions
+from gym_mecoffload.envs import decode_joint_actions, sequential_observations
 from gym_mecoffload.io import atomic_write
 from gym_mecoffload.model import N_PLACES, TaskBatch, features, n_features
 
@@ -220,18 +220,10 @@ class NetworkPolicy(Policy):
             return self.scores(x).reshape(size, n, N_PLACES).argmax(axis=2).astype(np.int8)
         if self.kind == "joint":
             return decode_joint_actions(self.scores(x).argmax(axis=1), n).astype(np.int8)
-        observation = np.zeros((size, observation_size("sequential", n)), dtype=np.float32)
-        observation[:, : x.shape[1]] = x
-        step_columns, place_columns = x.shape[1], x.shape[1] + n
         decisions = np.empty((size, n), dtype=np.int8)
         previous = np.zeros(size, dtype=np.intp)
-        rows = np.arange(size)
         for t in range(n):
-            observation[:, step_columns : step_columns + n] = 0.0
-            observation[:, step_columns + t] = 1.0
-            observation[:, place_columns:] = 0.0
-            observation[rows, place_columns + previous] = 1.0
-            previous = self.scores(observation).argmax(axis=1)
+            previous = self.scores(sequential_observations(x, t, previous)).argmax(axis=1)
             decisions[:, t] = previous
         return decisions
 

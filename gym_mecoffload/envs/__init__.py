@@ -6,6 +6,7 @@ from gym_mecoffload.envs.offload import (
     MecOffloadOneShotEnv,
     decode_joint_actions,
     encode_joint_actions,
+    sequential_observations,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "MecOffloadOneShotEnv",
     "decode_joint_actions",
     "encode_joint_actions",
+    "sequential_observations",
 ]

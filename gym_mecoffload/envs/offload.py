@@ -313,6 +313,26 @@ class MecOffloadEnv(_OffloadBase):
         return self._observe(), -step_cost, terminated, False, info
 
 
+def sequential_observations(
+    task_features: np.ndarray, step: np.ndarray | int, previous_place: np.ndarray | int
+) -> np.ndarray:
+    """``MecOffload-v0`` observations for a batch, shape (N, 3n + 8) float32.
+
+    ``task_features`` (N, 2n + 5) are the tasks' S (:func:`~gym_mecoffload.model.features`);
+    ``step`` and ``previous_place`` (scalars or (N,)) give the current subtask and
+    where the one before it runs. The env builds the same vector one step at a time.
+    """
+    task_features = np.asarray(task_features, dtype=np.float32)
+    size, width = task_features.shape
+    n = (width - 5) // 2
+    observations = np.zeros((size, width + n + N_PLACES), dtype=np.float32)
+    observations[:, :width] = task_features
+    rows = np.arange(size)
+    observations[rows, width + np.broadcast_to(step, (size,))] = 1.0
+    observations[rows, width + n + np.broadcast_to(previous_place, (size,))] = 1.0
+    return observations
+
+
 def _check_place(action: Any) -> int:
     # The common case, a Python or numpy integer scalar, checked cheaply.
     if (

@@ -254,3 +254,16 @@ def test_task_pool_draws_only_given_tasks():
         gym.make("MecOffloadOneShot-v0", n_subtasks=2, task_pool=pool)
     with pytest.raises(ValueError, match=r"task_pool must be a non-empty TaskBatch"):
         gym.make("MecOffloadOneShot-v0", task_pool=[1, 2])
+
+
+def test_batch_observations_match_the_env():
+    env = gym.make("MecOffload-v0", n_subtasks=4)
+    observation, _ = env.reset(seed=3)
+    x = gym_mecoffload.features(env.unwrapped.task)
+    previous = 0
+    for t, place in enumerate([2, 0, 1, 1]):
+        assert np.array_equal(
+            gym_mecoffload.envs.sequential_observations(x, t, previous)[0], observation
+        )
+        observation, *_ = env.step(place)
+        previous = place
