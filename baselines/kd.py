@@ -21,11 +21,24 @@ optimal places); ``T``: temperature; ``p^T = softmax(z / T)``.
 * ``bdd`` (Balance Divergence Distillation, arXiv:2501.07804): forward KL plus
   a reverse-KL term, ``T^2 * (KL(p_t^T || p_s^T) + beta * KL(p_s^T || p_t^T))``;
   the reverse term weighs the classes the teacher gives tiny probabilities.
+
+Augmentation (``augment``): the teacher can label any state, so the student
+need not see only its N training states. Each batch is replaced by synthetic
+states built from it, and the teacher labels them as the student sees them
+("function matching", Beyer et al., CVPR 2022, arXiv:2106.05237); the hard
+labels of ``hinton`` and ``dkd`` are then the teacher's decisions.
+
+* ``recombine``: every feature (column) of a synthetic state is taken from an
+  independently drawn state of the batch, so each value is a real one.
+* ``mixup``: a random convex combination of two states of the batch
+  (Zhang et al., ICLR 2018), weight ~ U(0, 1) per state.
+* ``none``: the paper's recipe, the N states as they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import torch
@@ -38,6 +51,8 @@ from baselines.policies import NetworkPolicy
 from gym_mecoffload.model import N_PLACES, TaskBatch, features
 
 LOSSES = ("paper", "hinton", "dkd", "bdd")
+AUGMENTATIONS = ("none", "recombine", "mixup")
+Augmentation = Literal["none", "recombine", "mixup"]
 
 
 def soft_labels(teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -128,6 +143,25 @@ LOSS_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 
+def recombine(observations: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Synthetic states: each column taken from an independently drawn row of ``observations``."""
+    rows = torch.randint(len(observations), observations.shape, generator=generator)
+    return torch.gather(observations, 0, rows)
+
+
+def mixup(observations: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Synthetic states: each row mixed with a random partner row, weight ~ U(0, 1)."""
+    weight = torch.rand(len(observations), 1, generator=generator, dtype=observations.dtype)
+    partner = observations[torch.randperm(len(observations), generator=generator)]
+    return weight * observations + (1 - weight) * partner
+
+
+AUGMENT_FUNCTIONS: dict[str, Callable[[torch.Tensor, torch.Generator], torch.Tensor]] = {
+    "recombine": recombine,
+    "mixup": mixup,
+}
+
+
 def head_logits(policy, observations: torch.Tensor, n_subtasks: int) -> torch.Tensor:
     """Per-subtask logits (B, n, 3) of an SB3 multi-label actor-critic policy."""
     latent = policy.mlp_extractor.forward_actor(policy.extract_features(observations))
@@ -135,25 +169,46 @@ def head_logits(policy, observations: torch.Tensor, n_subtasks: int) -> torch.Te
 
 
 class DistillationLoss:
-    """A BC loss calculator: the student's KD loss against a frozen teacher's logits."""
+    """A BC loss calculator: the student's KD loss against a frozen teacher's logits.
 
-    def __init__(self, teacher: NetworkPolicy, loss: str, temperature: float) -> None:
+    With ``augment`` other than ``"none"``, each batch is first replaced by
+    synthetic states drawn with ``generator``, and the hard labels become the
+    teacher's decisions on them.
+    """
+
+    def __init__(
+        self,
+        teacher: NetworkPolicy,
+        loss: str,
+        temperature: float,
+        augment: Augmentation = "none",
+        generator: torch.Generator | None = None,
+    ) -> None:
         if loss not in LOSS_FUNCTIONS:
             raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
         if not temperature >= 1:
             raise ValueError(
                 f"temperature must be >= 1 (the paper's constraint); got {temperature!r}"
             )
+        if augment not in AUGMENTATIONS:
+            raise ValueError(f"augment must be one of {AUGMENTATIONS}; got {augment!r}")
         self.teacher = teacher.net
         self.n_subtasks = teacher.n_subtasks
         self.loss = LOSS_FUNCTIONS[loss]
         self.temperature = temperature
+        self.augment = AUGMENT_FUNCTIONS.get(augment)
+        self.generator = generator if generator is not None else torch.Generator()
 
     def __call__(self, policy, obs, acts) -> bc.BCTrainingMetrics:
         obs = torch.as_tensor(obs, dtype=torch.float32)
-        labels = torch.as_tensor(acts, dtype=torch.long).view(-1, self.n_subtasks)
+        if self.augment is not None:
+            obs = self.augment(obs, self.generator)
         with torch.no_grad():
             teacher = self.teacher(obs).view(-1, self.n_subtasks, N_PLACES)
+        if self.augment is None:
+            labels = torch.as_tensor(acts, dtype=torch.long).view(-1, self.n_subtasks)
+        else:
+            labels = teacher.argmax(-1)
         student = head_logits(policy, obs, self.n_subtasks)
         loss = self.loss(student, teacher, labels, self.temperature)
         zero = torch.zeros(())
@@ -177,6 +232,7 @@ def distill(
     labels: np.ndarray | None = None,
     loss: str = "paper",
     temperature: float = config.TEMPERATURE,
+    augment: Augmentation = config.KD_AUGMENT,
     epochs: int = config.STUDENT_EPOCHS,
     batch_size: int = config.STUDENT_BATCH_SIZE,
     learning_rate: float = config.BC["learning_rate"],
@@ -191,10 +247,15 @@ def distill(
         student_hidden: the student's hidden layer widths (the paper: 2 x 32,
             ``config.STUDENT_HIDDEN``).
         states: the student's training tasks (the paper: 1K of the ``paper-kd`` scenario).
-        labels: (N, n) hard labels for the ``hinton`` and ``dkd`` losses, e.g. the
-            optimal decisions; by default the teacher's own decisions.
+        labels: (N, n) hard labels of ``states`` for the ``hinton`` and ``dkd``
+            losses, e.g. the optimal decisions; by default the teacher's own
+            decisions. Only with ``augment="none"``: synthetic states have no
+            labels but the teacher's.
         loss: one of ``LOSSES`` (see the module docstring).
         temperature: T >= 1 (the paper: 5).
+        augment: one of ``AUGMENTATIONS`` (see the module docstring); the
+            default, ``config.KD_AUGMENT``, is ``"recombine"``; ``"none"`` is
+            the paper's recipe.
     """
     if teacher.kind != "multilabel":
         raise ValueError(f"the teacher must be a multilabel policy; got kind {teacher.kind!r}")
@@ -202,7 +263,14 @@ def distill(
         raise ValueError(
             f"states have {states.n_subtasks} subtasks; the teacher decides {teacher.n_subtasks}"
         )
-    calculator = DistillationLoss(teacher, loss, temperature)  # validates loss and temperature
+    generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    calculator = DistillationLoss(teacher, loss, temperature, augment, generator)  # validates
+    if labels is not None and augment != "none":
+        raise ValueError(
+            f"labels are hard labels of the given states, but augment={augment!r} trains on "
+            "synthetic states whose only labels are the teacher's: pass labels=None, "
+            "or augment='none'"
+        )
     n = states.n_subtasks
     if labels is None:
         labels = teacher.decide(states)

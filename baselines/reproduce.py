@@ -2,9 +2,11 @@
 
 * Fig. 5: every policy trained on 100K and tested on 10K ``paper`` samples
   (DQN trained on the env itself).
-* Fig. 6: the Fig. 5 DIL teacher labels 1K ``paper-kd`` samples; KD-DIL,
-  Baseline DIL, DQN on the same 1K states and Greedy, tested on the Fig. 5 test
-  set, over several seeds (mean and standard deviation).
+* Fig. 6: the Fig. 5 DIL teacher teaches 2 x 32 students from 1K ``paper-kd``
+  samples (and the synthetic states ``baselines.kd`` builds from them);
+  KD-DIL, the paper's recipe without synthetic states, Baseline DIL, DQN on
+  the same 1K states and Greedy, tested on the Fig. 5 test set, over several
+  seeds (mean and standard deviation).
 * Table 1: decision delay, online and batched, as ratios to Greedy.
 
 Writes ``DIR/results.json``, ``DIR/results.md``, ``DIR/fig5.png``,
@@ -45,7 +47,14 @@ PAPER_TABLE1 = {
     "greedy": 1.00,
     "exhaustive": 122.54,
 }
-KD_LOSSES_EXTRA = ("hinton", "dkd", "bdd")
+# Fig. 6's students: name -> (KD loss, augmentation). "kd_dil_no_augment" is the paper's recipe.
+KD_STUDENTS = {
+    "kd_dil": ("paper", config.KD_AUGMENT),
+    "kd_dil_no_augment": ("paper", "none"),
+    "kd_dil_hinton": ("hinton", config.KD_AUGMENT),
+    "kd_dil_dkd": ("dkd", config.KD_AUGMENT),
+    "kd_dil_bdd": ("bdd", config.KD_AUGMENT),
+}
 
 
 @dataclass(frozen=True)
@@ -159,26 +168,18 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
             f"Fig. 6 seed {run_index}: KD-DIL, Baseline DIL and both DQNs on {sizes.n_kd_train} paper-kd samples"
         )
         students = {}
-        students["kd_dil"], _ = distill(
-            teacher,
-            config.STUDENT_HIDDEN,
-            kd_train.states,
-            labels=kd_train.decisions,
-            loss="paper",
-            epochs=sizes.student_epochs,
-            rng=run_rng,
-            progress=progress,
-        )
-        for loss in KD_LOSSES_EXTRA:
-            students[f"kd_dil_{loss}"], _ = distill(
+        for name, (loss, augment) in KD_STUDENTS.items():
+            students[name], _ = distill(
                 teacher,
                 config.STUDENT_HIDDEN,
                 kd_train.states,
-                labels=kd_train.decisions,
+                # Synthetic states have only the teacher's labels; the 1K have the optimum's.
+                labels=kd_train.decisions if augment == "none" else None,
                 loss=loss,
+                augment=augment,
                 epochs=sizes.student_epochs,
                 rng=run_rng,
-                name=f"kd_dil_{loss}",
+                name=name,
                 progress=progress,
             )
         students["baseline_dil"], _ = train_dil(

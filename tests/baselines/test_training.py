@@ -8,14 +8,16 @@ from conftest import normalised, random_normalised
 from baselines import config
 from baselines.dil import (
     OptimalExpertPolicy,
+    one_shot_spaces,
     sequential_demonstrations,
     train_dil,
     train_dil_sequential,
 )
 from baselines.dqn import train_dqn
-from baselines.kd import distill
+from baselines.kd import DistillationLoss, distill, head_logits, hinton_loss, recombine
+from baselines.networks import actor_critic_policy, observation_statistics
 from gym_mecoffload import generate_dataset, solvers
-from gym_mecoffload.model import TaskBatch
+from gym_mecoffload.model import TaskBatch, n_features
 
 
 def learnt(history, factor: float = 0.7) -> bool:
@@ -67,16 +69,25 @@ def small_teacher(small_train):
     return train_dil(small_train, epochs=6, rng=np.random.default_rng(4), progress=False)[0]
 
 
-@pytest.mark.parametrize("loss", ["paper", "hinton", "dkd", "bdd"])
-def test_distillation_learns(small_teacher, small_test, loss):
-    teacher = small_teacher
+@pytest.mark.parametrize(
+    ("loss", "augment"),
+    [
+        ("paper", "recombine"),
+        ("paper", "none"),
+        ("hinton", "none"),
+        ("dkd", "mixup"),
+        ("bdd", "recombine"),
+    ],
+)
+def test_distillation_learns(small_teacher, small_test, loss, augment):
     kd_train = generate_dataset(300, scenario="paper-kd", rng=np.random.default_rng(5))
     student, history = distill(
-        teacher,
+        small_teacher,
         (32, 32),
         kd_train.states,
-        labels=kd_train.decisions,
+        labels=kd_train.decisions if augment == "none" else None,
         loss=loss,
+        augment=augment,
         epochs=40,
         rng=np.random.default_rng(6),
         progress=False,
@@ -85,6 +96,25 @@ def test_distillation_learns(small_teacher, small_test, loss):
     assert learnt(history, 0.95), history.epoch_loss
     assert student.n_parameters == 2_226
     assert normalised(student, small_test) < 0.5 * random_normalised(small_test)
+
+
+def test_augmented_distillation_labels_the_synthetic_states(small_teacher, small_train):
+    """The student is scored on the recombined batch, against the teacher's view of it."""
+    observations = torch.tensor(small_train.features[:64])
+    actions = torch.as_tensor(small_train.decisions[:64].astype(np.int64))
+    statistics = observation_statistics(small_train.features, n_features(6))
+    student = actor_critic_policy(*one_shot_spaces(6), (32, 32), statistics)
+    with torch.no_grad():  # confident logits, so that the hard-label term depends on the labels
+        student.action_net.weight.mul_(100)
+    calculator = DistillationLoss(
+        small_teacher, "hinton", 5.0, "recombine", torch.Generator().manual_seed(9)
+    )
+    got = calculator(student, observations, actions)
+    synthetic = recombine(observations, torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        teacher = small_teacher.net(synthetic).view(-1, 6, 3)
+        expected = hinton_loss(head_logits(student, synthetic, 6), teacher, teacher.argmax(-1), 5.0)
+    assert got.loss.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_distill_rejects_bad_arguments(small_train):
@@ -98,6 +128,18 @@ def test_distill_rejects_bad_arguments(small_train):
         distill(teacher, (32, 32), states, loss="mse", rng=np.random.default_rng())
     with pytest.raises(ValueError, match=r"temperature must be >= 1"):
         distill(teacher, (32, 32), states, temperature=0.5, rng=np.random.default_rng())
+    with pytest.raises(
+        ValueError, match=r"augment must be one of \('none', 'recombine', 'mixup'\); got 'flip'"
+    ):
+        distill(teacher, (32, 32), states, augment="flip", rng=np.random.default_rng())
+    with pytest.raises(ValueError, match=r"pass labels=None, or augment='none'"):
+        distill(
+            teacher,
+            (32, 32),
+            states,
+            labels=small_train.decisions[:100],
+            rng=np.random.default_rng(),
+        )
     with pytest.raises(ValueError, match=r"needs at least batch_size=64 samples; got 10"):
         distill(teacher, (32, 32), states[:10], rng=np.random.default_rng(), progress=False)
 
