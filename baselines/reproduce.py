@@ -70,7 +70,7 @@ class Sizes:
     student_epochs: int = config.STUDENT_EPOCHS
     dqn_timesteps: int = config.DQN_TIMESTEPS
     dqn_joint_timesteps: int = config.DQN_JOINT_TIMESTEPS
-    dqn_kd_timesteps: int = 30_000
+    dqn_kd_timesteps: int = config.DQN_1K_TIMESTEPS
     online_tasks: int = 1000
     seeds: int = 3
 
