@@ -30,8 +30,7 @@ kd_train = generate_dataset(1_000, scenario="paper-kd", rng=rng)
 student, _ = distill(
     teacher,
     (32, 32),
-    kd_train.states,
-    labels=kd_train.decisions,
+    kd_train.states,  # and synthetic states recombined from them, labelled by the teacher
     epochs=100,
     rng=rng,
     progress=False,

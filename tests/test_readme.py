@@ -1,4 +1,4 @@
-"""The README's code runs as written (the baselines block trains for minutes: its parts are tested elsewhere)."""
+"""The README's code runs as written; its training block also at small sizes in the default run."""
 
 import re
 from pathlib import Path
@@ -8,13 +8,42 @@ import pytest
 README = (Path(__file__).parent.parent / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 QUICK_BLOCKS = [block for block in BLOCKS if "baselines" not in block]
+TRAINING_BLOCKS = [block for block in BLOCKS if "baselines" in block]
+# The training block at small sizes: each replacement must apply, so that an
+# edit of the README cannot silently make the quick test train at full size.
+SMALLER = {
+    "generate_dataset(100_000,": "generate_dataset(3_000,",
+    "generate_dataset(10_000,": "generate_dataset(500,",
+    "generate_dataset(1_000,": "generate_dataset(300,",
+    "train_dil(train, rng=rng)": "train_dil(train, epochs=2, rng=rng)",
+    'augment="recombine", rng=rng)': 'augment="recombine", epochs=5, rng=rng)',
+    'train_dqn("sequential", rng=rng)': 'train_dqn("sequential", timesteps=500, rng=rng)',
+}
+
+
+def run_block(block: str, folder: Path, monkeypatch) -> None:
+    monkeypatch.chdir(folder)  # blocks may write files
+    exec(compile(block, "README.md", "exec"), {})
 
 
 def test_readme_has_runnable_examples():
-    assert len(QUICK_BLOCKS) >= 2
+    assert len(QUICK_BLOCKS) >= 2 and len(TRAINING_BLOCKS) == 1
 
 
 @pytest.mark.parametrize("block", QUICK_BLOCKS, ids=lambda b: b.splitlines()[0][:40])
 def test_readme_block_runs(block, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # blocks may write files
-    exec(compile(block, "README.md", "exec"), {})
+    run_block(block, tmp_path, monkeypatch)
+
+
+def test_readme_training_block_runs_at_small_sizes(tmp_path, monkeypatch):
+    block = TRAINING_BLOCKS[0]
+    for full, small in SMALLER.items():
+        assert block.count(full) == 1, f"the README's training block no longer has {full!r}"
+        block = block.replace(full, small)
+    run_block(block, tmp_path, monkeypatch)
+    assert (tmp_path / "kd_dil.pt").is_file()
+
+
+@pytest.mark.slow
+def test_readme_training_block_runs_as_written(tmp_path, monkeypatch):
+    run_block(TRAINING_BLOCKS[0], tmp_path, monkeypatch)
