@@ -45,7 +45,9 @@ def test_reproduce_quick_end_to_end(tmp_path):
         "dil",
         "dil_seq",
     }
-    assert {"kd_dil", "baseline_dil", "dqn", "dqn_joint", "greedy"} <= set(results["fig6"])
+    assert {"kd_dil", "kd_dil_no_augment", "baseline_dil", "dqn", "dqn_joint", "greedy"} <= set(
+        results["fig6"]
+    )
     assert {"kd_dil", "dil", "dqn_joint", "greedy", "optimal", "exhaustive"} <= set(
         results["table1"]
     )
