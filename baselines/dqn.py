@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import tempfile
 import time
+import warnings
 from typing import Literal
 
 import gymnasium as gym
@@ -21,6 +22,7 @@ import numpy as np
 from stable_baselines3 import DQN
 from stable_baselines3.common.logger import configure as configure_logger
 from torch import nn
+from tqdm import TqdmExperimentalWarning
 
 from baselines import config
 from baselines.dil import TrainingHistory
@@ -101,7 +103,10 @@ def train_dqn(
         )
         model.set_logger(_silent_logger(logdir))
         started = time.perf_counter()
-        model.learn(total_timesteps=timesteps, progress_bar=progress)
+        with warnings.catch_warnings():
+            # SB3 draws its bar with tqdm.rich, which warns that it is experimental.
+            warnings.filterwarnings("ignore", category=TqdmExperimentalWarning)
+            model.learn(total_timesteps=timesteps, progress_bar=progress)
         seconds = time.perf_counter() - started
     net = _q_network_as_sequential(model)
     kind = "sequential" if formulation == "sequential" else "joint"
