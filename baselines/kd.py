@@ -38,7 +38,7 @@ labels of ``hinton`` and ``dkd`` are then the teacher's decisions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -51,8 +51,8 @@ from baselines.policies import NetworkPolicy
 from gym_mecoffload.model import N_PLACES, TaskBatch, features
 
 LOSSES = ("paper", "hinton", "dkd", "bdd")
-AUGMENTATIONS = ("none", "recombine", "mixup")
 Augmentation = Literal["none", "recombine", "mixup"]
+AUGMENTATIONS: tuple[str, ...] = get_args(Augmentation)
 
 
 def soft_labels(teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:

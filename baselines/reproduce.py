@@ -162,15 +162,15 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
     teacher = trained["dil"]
     per_seed: dict[str, list[dict[str, float]]] = {}
     kd_policies: dict[str, NetworkPolicy] = {}
+
+    def rng_for(run_index: int, name: str) -> np.random.Generator:
+        # One stream per policy: adding or dropping a row leaves the others' numbers alone.
+        return np.random.default_rng([seed, 6, run_index, zlib.crc32(name.encode())])
+
     for run_index in range(sizes.seeds):
         kd_train = generate_dataset(
             sizes.n_kd_train, scenario="paper-kd", rng=np.random.default_rng([seed, 6, run_index])
         )
-
-        def rng_for(name: str, run_index: int = run_index) -> np.random.Generator:
-            # One stream per policy: adding or dropping a row leaves the others' numbers alone.
-            return np.random.default_rng([seed, 6, run_index, zlib.crc32(name.encode())])
-
         _log(
             f"Fig. 6 seed {run_index}: KD-DIL, Baseline DIL and both DQNs on {sizes.n_kd_train} paper-kd samples"
         )
@@ -185,7 +185,7 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
                 loss=loss,
                 augment=augment,
                 epochs=sizes.student_epochs,
-                rng=rng_for(name),
+                rng=rng_for(run_index, name),
                 name=name,
                 progress=progress,
             )
@@ -194,7 +194,7 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
             hidden=config.STUDENT_HIDDEN,
             epochs=sizes.student_epochs,
             batch_size=config.STUDENT_BATCH_SIZE,
-            rng=rng_for("baseline_dil"),
+            rng=rng_for(run_index, "baseline_dil"),
             name="baseline_dil",
             progress=progress,
         )
@@ -203,7 +203,7 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
                 formulation,
                 task_pool=kd_train.states,
                 timesteps=sizes.dqn_kd_timesteps,
-                rng=rng_for(key),
+                rng=rng_for(run_index, key),
                 name=f"{key}_1k",
                 progress=progress,
             )
