@@ -387,6 +387,72 @@ class LinkCosts:
         return link
 
 
+def stage_costs_one(
+    task: TaskBatch, objective: str | Objective = "latency"
+) -> tuple[list[list[float]], list[list[float]], list[float]]:
+    """:func:`stage_costs` of a batch of one task, in plain Python floats.
+
+    Returns ``run[t][p]``, ``per_byte[a][b]`` and the task's ``data`` (n + 1
+    bytes). For deciding one task at a time, where numpy's per-call overhead
+    on tiny arrays costs more than the arithmetic: the same operations in the
+    same order as the batch path, so the values are bit-identical (tested).
+    """
+    if len(task) != 1:
+        raise ValueError(f"a single-task path takes a batch of one task; got {len(task)}")
+    objective = as_objective(objective)
+    cycles, data = task.cycles[0].tolist(), task.data[0].tolist()
+    device_hz, edge_hz, b1, b2, cloud_hz = (
+        float(getattr(task, name)[0]) for name in _PER_TASK_FIELDS
+    )
+
+    def latency_terms() -> tuple[list[list[float]], list[list[float]]]:
+        run = [[c / device_hz, c / edge_hz, c / cloud_hz] for c in cycles]
+        to_edge, to_cloud = 1.0 / b1, 1.0 / b2
+        through = to_edge + to_cloud
+        return run, [[0.0, to_edge, through], [to_edge, 0.0, to_cloud], [through, to_cloud, 0.0]]
+
+    def energy_terms() -> tuple[list[list[float]], list[list[float]]]:
+        square = device_hz**2
+        run = [[objective.kappa * c * square, 0.0, 0.0] for c in cycles]
+        tx, rx = objective.tx_power / b1, objective.rx_power / b1
+        return run, [[0.0, tx, tx], [rx, 0.0, 0.0], [rx, 0.0, 0.0]]
+
+    if objective.name == "latency":
+        run, per_byte = latency_terms()
+    elif objective.name == "energy":
+        run, per_byte = energy_terms()
+    else:
+        w = objective.latency_weight
+        (run_l, byte_l), (run_e, byte_e) = latency_terms(), energy_terms()
+        run = [
+            [w * a + (1 - w) * b for a, b in zip(la, ea, strict=True)]
+            for la, ea in zip(run_l, run_e, strict=True)
+        ]
+        per_byte = [
+            [w * a + (1 - w) * b for a, b in zip(la, ea, strict=True)]
+            for la, ea in zip(byte_l, byte_e, strict=True)
+        ]
+    return run, per_byte, data
+
+
+def links_one(task: TaskBatch, objective: str | Objective = "latency") -> list[list[list[float]]]:
+    """:func:`step_costs` of a batch of one task in plain Python floats: ``links[t][prev][p]``.
+
+    Bit-identical to the batch path (see :func:`stage_costs_one`).
+    """
+    run, per_byte, data = stage_costs_one(task, objective)
+    n = len(run)
+    links = []
+    for t in range(n):
+        at_place = run[t]
+        if t == n - 1:  # the output returns from p to the device
+            at_place = [at_place[p] + data[n] * per_byte[p][DEVICE] for p in range(N_PLACES)]
+        links.append(
+            [[data[t] * row[p] + at_place[p] for p in range(N_PLACES)] for row in per_byte]
+        )
+    return links
+
+
 def step_costs(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
     """Every link of :class:`LinkCosts` at once, shape (N, n, 3, 3): ``steps[i, t, prev, p]``.
 

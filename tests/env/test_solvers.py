@@ -7,7 +7,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gym_mecoffload import solvers
-from gym_mecoffload.model import Objective, TaskBatch, cost, latency, sample_states
+from gym_mecoffload.model import (
+    Objective,
+    TaskBatch,
+    cost,
+    latency,
+    links_one,
+    sample_states,
+    stage_costs,
+    stage_costs_one,
+    step_costs,
+)
 
 OBJECTIVES = [Objective("latency"), Objective("energy"), Objective("weighted", latency_weight=0.3)]
 
@@ -139,3 +149,43 @@ def test_optimal_next_place_rejects_bad_state():
         solvers.optimal_next_place(batch, 6, 0)
     with pytest.raises(ValueError, match=r"previous_place must be 0, 1 or 2"):
         solvers.optimal_next_place(batch, 0, 3)
+
+
+@pytest.mark.parametrize(
+    "objective", ["latency", "energy", Objective("weighted", latency_weight=0.3)]
+)
+@pytest.mark.parametrize("n_subtasks", [1, 2, 6, 8])
+def test_single_task_paths_equal_the_batch_solvers(objective, n_subtasks):
+    tasks = sample_states(200, n_subtasks=n_subtasks, rng=np.random.default_rng(n_subtasks))
+    for name, single in solvers.SINGLE_TASK_SOLVERS.items():
+        batch = solvers.SOLVERS[name](tasks, objective)
+        one_by_one = np.stack([single(tasks[i], objective) for i in range(len(tasks))])
+        assert one_by_one.dtype == batch.dtype
+        assert np.array_equal(one_by_one, batch), name
+
+
+@pytest.mark.parametrize(
+    "objective", ["latency", "energy", Objective("weighted", latency_weight=0.7)]
+)
+def test_single_task_costs_are_bit_identical_to_the_batch_model(objective):
+    tasks = sample_states(50, n_subtasks=5, rng=np.random.default_rng(0))
+    run, per_byte = stage_costs(tasks, objective)
+    steps = step_costs(tasks, objective)
+    for i in range(len(tasks)):
+        one_run, one_per_byte, data = stage_costs_one(tasks[i], objective)
+        assert np.array_equal(np.array(one_run), run[i])
+        assert np.array_equal(np.array(one_per_byte), per_byte[i])
+        assert data == tasks.data[i].tolist()
+        assert np.array_equal(np.array(links_one(tasks[i], objective)), steps[i])
+    with pytest.raises(ValueError, match="takes a batch of one task; got 50"):
+        links_one(tasks)
+
+
+def test_single_task_exhaustive_finds_a_hand_made_tie_first():
+    # Zero cycles and zero data: every decision costs 0, so the first (all device) wins.
+    task = TaskBatch.from_state(
+        {"cycles": [0.0] * 3, "data": [0.0] * 4, "device_hz": 1e9, "edge_hz": 1e9,
+         "edge_bandwidth": 1e6, "cloud_bandwidth": 1e6}
+    )  # fmt: skip
+    for name in ("optimal", "exhaustive", "greedy"):
+        assert solvers.SINGLE_TASK_SOLVERS[name](task).tolist() == [0, 0, 0]
