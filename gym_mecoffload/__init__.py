@@ -12,6 +12,9 @@ from gym_mecoffload.envs import (
     JointActionWrapper,
     MecOffloadEnv,
     MecOffloadOneShotEnv,
+    MecOffloadOneShotVectorEnv,
+    MecOffloadVectorEnv,
+    SequentialLayout,
     decode_joint_actions,
     encode_joint_actions,
 )
@@ -38,13 +41,22 @@ ENV_IDS = {
     "MecOffload-v0": "gym_mecoffload.envs.offload:MecOffloadEnv",
     "MecOffloadOneShot-v0": "gym_mecoffload.envs.offload:MecOffloadOneShotEnv",
 }
+# Their native vector envs: `gym.make_vec(id, num_envs=N)` on gymnasium 1.x.
+VECTOR_ENTRY_POINTS = {
+    "MecOffload-v0": "gym_mecoffload.envs.vector:MecOffloadVectorEnv",
+    "MecOffloadOneShot-v0": "gym_mecoffload.envs.vector:MecOffloadOneShotVectorEnv",
+}
 
 
 def register_envs() -> None:
     """Register the package's environments with Gymnasium; safe to call again."""
     for env_id, entry_point in ENV_IDS.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry_point)
+            gym.register(
+                id=env_id,
+                entry_point=entry_point,
+                vector_entry_point=VECTOR_ENTRY_POINTS[env_id],
+            )
 
 
 register_envs()
@@ -59,10 +71,14 @@ __all__ = [
     "JointActionWrapper",
     "MecOffloadEnv",
     "MecOffloadOneShotEnv",
+    "MecOffloadOneShotVectorEnv",
+    "MecOffloadVectorEnv",
     "Objective",
     "OffloadDataset",
     "Scenario",
+    "SequentialLayout",
     "TaskBatch",
+    "VECTOR_ENTRY_POINTS",
     "__version__",
     "cost",
     "decode_joint_actions",

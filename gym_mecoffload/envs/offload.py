@@ -2,87 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from gym_mecoffload import solvers
-from gym_mecoffload.model import (
-    DEVICE,
-    N_PLACES,
-    Objective,
-    Scenario,
-    TaskBatch,
-    as_scenario,
-    features,
-    n_features,
-    path_cost,
-    step_costs,
+from gym_mecoffload.envs.rendering import render_ansi, render_rgb
+from gym_mecoffload.envs.tasks import (
+    RENDER_FPS,
+    RENDER_MODES,
+    EnvSettings,
+    RewardMode,
+    TaskBlock,
+    check_render_mode,
+    final_info_one,
 )
+from gym_mecoffload.model import DEVICE, N_PLACES, Objective, Scenario, TaskBatch, n_features
+from gym_mecoffload.observations import SequentialLayout
 
 # After a seeded reset, tasks are drawn in blocks of 1, 2, 4, ... up to this many, so
 # that resets are cheap whether an env is reseeded every episode or never.
 _MAX_BLOCK = 256
 
 # Any finite float32 is a valid observation; an infinite bound would make the checkers warn.
-_OBS_HIGH = np.finfo(np.float32).max
-
-
-def _make_objective(
-    objective: str | Objective,
-    latency_weight: float,
-    kappa: float,
-    tx_power: float,
-    rx_power: float,
-) -> Objective:
-    if isinstance(objective, Objective):
-        return objective
-    if not isinstance(objective, str):
-        raise TypeError(f"objective must be a name or an Objective; got {objective!r}")
-    return Objective(objective, latency_weight, kappa, tx_power, rx_power)
-
-
-@dataclass(frozen=True)
-class _Block:
-    """A batch of tasks with everything an episode on one of them looks up."""
-
-    tasks: TaskBatch
-    features: np.ndarray  # (B, 2n + 5) float32
-    steps: np.ndarray  # (B, n, 3, 3) the objective's step costs
-    # (B, 3, n, 3, 3): the objective's, latency's and energy's step costs, looked up together
-    measures: np.ndarray
-    best: np.ndarray  # (B, n) optimal decisions
-    best_cost: np.ndarray
-    best_latency: np.ndarray
-
-    @classmethod
-    def build(cls, tasks: TaskBatch, objective: Objective) -> _Block:
-        steps = step_costs(tasks, objective)
-        latency_steps = steps if objective.name == "latency" else step_costs(tasks, "latency")
-        energy_objective = replace(objective, name="energy")
-        best = solvers.optimal(tasks, objective)
-        return cls(
-            tasks=tasks,
-            features=features(tasks),
-            steps=steps,
-            measures=np.stack([steps, latency_steps, step_costs(tasks, energy_objective)], axis=1),
-            best=best.astype(np.int64),
-            best_cost=path_cost(steps, best),
-            best_latency=path_cost(latency_steps, best),
-        )
+OBS_HIGH = np.finfo(np.float32).max
 
 
 class _OffloadBase(gym.Env):
-    """Task sampling, validation and the final info shared by both environments."""
+    """Task sampling, validation, rewards, rendering and the final info of both environments."""
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": RENDER_FPS}
 
     def __init__(
         self,
         n_subtasks: int = 6,
+        *,
         scenario: str | Scenario = "paper",
         objective: str | Objective = "latency",
         latency_weight: float = 0.5,
@@ -90,91 +45,60 @@ class _OffloadBase(gym.Env):
         tx_power: float = 0.5,
         rx_power: float = 0.1,
         task_pool: TaskBatch | None = None,
+        reward_mode: RewardMode = "absolute",
         render_mode: str | None = None,
     ) -> None:
-        if (
-            isinstance(n_subtasks, bool)
-            or not isinstance(n_subtasks, (int, np.integer))
-            or n_subtasks < 1
-        ):
-            raise ValueError(f"n_subtasks must be an integer >= 1; got {n_subtasks!r}")
-        if render_mode is not None:
-            raise ValueError(
-                f"render_mode must be None (this env does not render); got {render_mode!r}"
-            )
-        self.n_subtasks = int(n_subtasks)
-        self.scenario = as_scenario(scenario)
-        self.objective = _make_objective(objective, latency_weight, kappa, tx_power, rx_power)
-        if task_pool is not None:
-            if not isinstance(task_pool, TaskBatch) or len(task_pool) == 0:
-                raise ValueError(f"task_pool must be a non-empty TaskBatch; got {task_pool!r}")
-            if task_pool.n_subtasks != self.n_subtasks:
-                raise ValueError(
-                    f"task_pool has {task_pool.n_subtasks} subtasks; this env has n_subtasks={self.n_subtasks}"
-                )
-        self.task_pool = task_pool
-        self.render_mode = render_mode
-        self._sampled: _Block | None = None  # tasks drawn ahead from np_random
+        """See the class docstring for every argument."""
+        self.settings = EnvSettings.from_arguments(locals())
+        self.render_mode = check_render_mode(render_mode)
+        self.n_subtasks = self.settings.n_subtasks
+        self.scenario = self.settings.scenario
+        self.objective = self.settings.objective
+        self.task_pool = self.settings.task_pool
+        self.reward_mode = self.settings.reward_mode
+        self._sampled: TaskBlock | None = None  # tasks drawn ahead from np_random
         self._sampled_used = 0
-        self._block: _Block | None = None  # the block holding this episode's task
+        self._block: TaskBlock | None = None  # the block holding this episode's task
         self._index = 0
-        self._subtasks = np.arange(self.n_subtasks)
+        self._decision = np.zeros(self.n_subtasks, dtype=np.int64)
+        self._placed = 0  # subtasks placed so far this episode
+        self._make_spaces()
+
+    def _make_spaces(self) -> None:
+        """Set the observation and action spaces and the state before the first reset."""
+        raise NotImplementedError
 
     def _start_episode(self, seed: int | None, options: dict[str, Any] | None) -> None:
         """Choose this episode's task: the next sampled one, or the one in ``options``."""
-        options = options or {}
-        unknown = sorted(set(options) - {"state"})
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            raise TypeError(f"reset options must be a dict or None; got {type(options).__name__}")
+        unknown = sorted(set(options) - {"state"}, key=str)
         if unknown:
             raise ValueError(f"reset options may hold only 'state'; got {unknown}")
         if seed is not None:
             self._sampled = None  # a new seed starts a new stream of tasks
+        self._placed = 0
         if "state" in options:
-            self._block, self._index = (
-                _Block.build(self._given_task(options["state"]), self.objective),
-                0,
-            )
+            self._block = TaskBlock.build(self.settings.given(options["state"]), self.settings)
+            self._index = 0
             return
         if self._sampled is None or self._sampled_used == len(self._sampled.tasks):
             size = 1 if self._sampled is None else min(2 * len(self._sampled.tasks), _MAX_BLOCK)
-            if self.task_pool is None:
-                tasks = self.scenario.sample(size, self.n_subtasks, rng=self.np_random)
-            else:
-                tasks = self.task_pool[self.np_random.integers(len(self.task_pool), size=size)]
-            self._sampled, self._sampled_used = _Block.build(tasks, self.objective), 0
+            tasks = self.settings.sample(size, self.np_random)
+            self._sampled, self._sampled_used = TaskBlock.build(tasks, self.settings), 0
         self._block, self._index = self._sampled, self._sampled_used
         self._sampled_used += 1
 
-    def _given_task(self, state: Any) -> TaskBatch:
-        if isinstance(state, TaskBatch):
-            if len(state) != 1:
-                raise ValueError(
-                    f"options['state'] must hold one task; got a TaskBatch of {len(state)}"
-                )
-            task = state
-        else:
-            task = TaskBatch.from_state(state)
-        if task.n_subtasks != self.n_subtasks:
-            raise ValueError(
-                f"options['state'] has {task.n_subtasks} subtasks; this env has n_subtasks={self.n_subtasks}"
-            )
-        return task
+    def _reward(self, step_cost: float) -> float:
+        if self.reward_mode == "relative":
+            return -(step_cost / float(self._block.best_cost[self._index]))
+        return -step_cost
 
-    def _final_info(self, decision: np.ndarray) -> dict[str, Any]:
+    def _final_info(self) -> dict[str, Any]:
         """What an episode's end reports: its costs and the exact optimum's."""
-        block, i = self._block, self._index
-        previous = np.zeros_like(decision)
-        previous[1:] = decision[:-1]
-        links = block.measures[i][:, self._subtasks, previous, decision]
-        total_cost, total_latency, total_energy = links.sum(axis=1).tolist()
-        return {
-            "latency": total_latency,
-            "energy": total_energy,
-            "cost": total_cost,
-            "decision": decision.copy(),
-            "optimal_cost": float(block.best_cost[i]),
-            "optimal_latency": float(block.best_latency[i]),
-            "optimal_decision": block.best[i].copy(),
-        }
+        return final_info_one(self._block, self._index, self._decision)
 
     @property
     def task(self) -> TaskBatch:
@@ -182,6 +106,24 @@ class _OffloadBase(gym.Env):
         if self._block is None:
             raise RuntimeError("no task yet: call reset() first")
         return self._block.tasks[self._index]
+
+    def render(self) -> str | np.ndarray | None:
+        """The episode so far beside the optimum: a text table (``"ansi"``) or a timeline picture
+        (``"rgb_array"``, (256, 640, 3) uint8); see :mod:`gym_mecoffload.envs.rendering`."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() was called without a render_mode; pass render_mode='ansi' or "
+                f"'rgb_array' to gym.make({self.spec.id if self.spec else 'MecOffload-v0'!r}, ...)"
+            )
+            return None
+        if self._block is None:
+            raise RuntimeError("nothing to render yet: call reset() first")
+        places = self._decision[: self._placed]
+        optimum = self._block.best[self._index]
+        if self.render_mode == "ansi":
+            title = f"{type(self).__name__}, {self.objective.name} objective"
+            return render_ansi(self.task, places, optimum, title)
+        return render_rgb(self.task, places, optimum)
 
 
 class MecOffloadEnv(_OffloadBase):
@@ -230,6 +172,11 @@ class MecOffloadEnv(_OffloadBase):
     the output to the device. The episode's return is exactly minus the task's
     cost (latency in seconds by default).
 
+    With `reward_mode="relative"` every reward is divided by the task's optimal
+    cost, so the return is minus the normalised cost: -1 at the optimum, about
+    -1.4 for Greedy, whatever the scenario's units. Recommended for PPO and
+    DQN, whose value targets then have the same scale on every scenario.
+
     ## Starting State
 
     A requirement drawn uniformly from the scenario's ranges (`"paper"` by
@@ -262,21 +209,31 @@ class MecOffloadEnv(_OffloadBase):
     * `kappa`, `tx_power`, `rx_power`: the energy model's constants (J/(cycle Hz^2), W, W).
     * `task_pool`: a `TaskBatch` to draw tasks from uniformly (with replacement)
       instead of the scenario, e.g. to train on a fixed training set.
+    * `reward_mode`: `"absolute"` (default: minus the cost) or `"relative"`
+      (minus the cost over the task's optimal cost).
+    * `render_mode`: `None`, `"ansi"` (a text table of the task so far: each
+      subtask's place, transfer and execution seconds, the running latency,
+      and the optimum's places and running latency) or `"rgb_array"` (a
+      256 x 640 timeline, one lane per place, the agent above the optimum).
+      `gym.make(..., render_mode="human")` shows the frames in a window when
+      pygame is installed.
+
+    `MecOffloadVectorEnv` runs N of these at once in numpy with the same
+    arguments: `gym.make_vec("MecOffload-v0", num_envs=N)` on gymnasium 1.x.
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version; rendering, `reward_mode` and the vector env added
+      without changing the default behaviour.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        n = self.n_subtasks
-        self._n_task_features = n_features(n)
+    def _make_spaces(self) -> None:
+        self.layout = SequentialLayout(self.n_subtasks)
         self.observation_space = spaces.Box(
-            0.0, _OBS_HIGH, shape=(self._n_task_features + n + N_PLACES,), dtype=np.float32
+            0.0, OBS_HIGH, shape=(self.layout.size,), dtype=np.float32
         )
         self.action_space = spaces.Discrete(N_PLACES)
-        self._step_index = n  # no episode running until reset
+        self._placed = self.n_subtasks  # no episode running until reset
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -284,53 +241,30 @@ class MecOffloadEnv(_OffloadBase):
         super().reset(seed=seed)
         self._start_episode(seed, options)
         # Python lists: per-step lookups on them are far cheaper than on numpy scalars.
-        self._steps = self._block.steps[self._index].tolist()
-        self._observation = np.zeros(self.observation_space.shape, dtype=np.float32)
-        self._observation[: self._n_task_features] = self._block.features[self._index]
-        self._decision = np.zeros(self.n_subtasks, dtype=np.int64)
-        self._step_index = 0
+        self._links = self._block.measures[0, ..., self._index].tolist()
+        self._observation = self.layout.build(self._block.features[self._index][None], 0, DEVICE)[0]
         self._previous = DEVICE
-        return self._observe(), {}
-
-    def _observe(self) -> np.ndarray:
-        observation = self._observation.copy()
-        if self._step_index < self.n_subtasks:
-            observation[self._n_task_features + self._step_index] = 1.0
-        observation[self._n_task_features + self.n_subtasks + self._previous] = 1.0
-        return observation
+        return self._observation.copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        if self._step_index >= self.n_subtasks:
+        if self._placed >= self.n_subtasks:
             raise RuntimeError("the episode is over (or never began): call reset() before step()")
         place = _check_place(action)
-        t = self._step_index
-        step_cost = self._steps[t][self._previous][place]
+        t = self._placed
+        step_cost = self._links[t][self._previous][place]
+        # Move the one-hots in place; SequentialLayout.build gives the same vector (tested).
+        observation = self._observation
+        observation[self.layout.step_offset + t] = 0.0
+        if t + 1 < self.n_subtasks:
+            observation[self.layout.step_offset + t + 1] = 1.0
+        observation[self.layout.previous_offset + self._previous] = 0.0
+        observation[self.layout.previous_offset + place] = 1.0
         self._decision[t] = place
         self._previous = place
-        self._step_index += 1
-        terminated = self._step_index == self.n_subtasks
-        info = self._final_info(self._decision) if terminated else {}
-        return self._observe(), -step_cost, terminated, False, info
-
-
-def sequential_observations(
-    task_features: np.ndarray, step: np.ndarray | int, previous_place: np.ndarray | int
-) -> np.ndarray:
-    """``MecOffload-v0`` observations for a batch, shape (N, 3n + 8) float32.
-
-    ``task_features`` (N, 2n + 5) are the tasks' S (:func:`~gym_mecoffload.model.features`);
-    ``step`` and ``previous_place`` (scalars or (N,)) give the current subtask and
-    where the one before it runs. The env builds the same vector one step at a time.
-    """
-    task_features = np.asarray(task_features, dtype=np.float32)
-    size, width = task_features.shape
-    n = (width - 5) // 2
-    observations = np.zeros((size, width + n + N_PLACES), dtype=np.float32)
-    observations[:, :width] = task_features
-    rows = np.arange(size)
-    observations[rows, width + np.broadcast_to(step, (size,))] = 1.0
-    observations[rows, width + n + np.broadcast_to(previous_place, (size,))] = 1.0
-    return observations
+        self._placed += 1
+        terminated = self._placed == self.n_subtasks
+        info = self._final_info() if terminated else {}
+        return observation.copy(), self._reward(step_cost), terminated, False, info
 
 
 def _check_place(action: Any) -> int:
@@ -372,7 +306,8 @@ class MecOffloadOneShotEnv(_OffloadBase):
 
     ## Rewards
 
-    Minus the decision's cost (latency in seconds by default).
+    Minus the decision's cost (latency in seconds by default); over the
+    optimal cost with `reward_mode="relative"`.
 
     ## Starting State
 
@@ -392,15 +327,17 @@ class MecOffloadOneShotEnv(_OffloadBase):
     env = gym.make("MecOffloadOneShot-v0", n_subtasks=6, scenario="paper")
     ```
 
+    The arguments are `MecOffload-v0`'s, rendering included.
+
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version; rendering, `reward_mode` and the vector env added
+      without changing the default behaviour.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _make_spaces(self) -> None:
         self.observation_space = spaces.Box(
-            0.0, _OBS_HIGH, shape=(n_features(self.n_subtasks),), dtype=np.float32
+            0.0, OBS_HIGH, shape=(n_features(self.n_subtasks),), dtype=np.float32
         )
         self.action_space = spaces.MultiDiscrete([N_PLACES] * self.n_subtasks)
         self._done = True
@@ -427,8 +364,16 @@ class MecOffloadOneShotEnv(_OffloadBase):
                 f"(device, edge, cloud); got {action!r}"
             )
         self._done = True
-        info = self._final_info(decision.astype(np.int64))
-        return self._block.features[self._index].copy(), -info["cost"], True, False, info
+        self._decision = decision.astype(np.int64)
+        self._placed = self.n_subtasks
+        info = self._final_info()
+        return (
+            self._block.features[self._index].copy(),
+            self._reward(info["cost"]),
+            True,
+            False,
+            info,
+        )
 
 
 class JointActionWrapper(gym.ActionWrapper):

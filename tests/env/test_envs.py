@@ -195,7 +195,12 @@ def test_step_after_the_end_raises(env_id):
             r"latency_weight must be in \[0, 1\]",
         ),
         ({"kappa": -1.0}, ValueError, r"kappa must be finite and >= 0"),
-        ({"render_mode": "human"}, ValueError, r"render_mode must be None"),
+        ({"render_mode": "video"}, ValueError, r"render_mode must be None, 'ansi' or 'rgb_array'"),
+        (
+            {"reward_mode": "scaled"},
+            ValueError,
+            r"reward_mode must be one of \('absolute', 'relative'\)",
+        ),
     ],
 )
 @pytest.mark.filterwarnings(

@@ -1,0 +1,233 @@
+"""What the single and the vector environments share: validated settings, blocks of
+tasks with their exact optimum, and the final info of an episode."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from gym_mecoffload import solvers
+from gym_mecoffload.model import (
+    N_PLACES,
+    LinkCosts,
+    Objective,
+    Scenario,
+    TaskBatch,
+    as_scenario,
+    features,
+)
+
+RewardMode = Literal["absolute", "relative"]
+REWARD_MODES = ("absolute", "relative")
+RENDER_MODES = ("ansi", "rgb_array")
+RENDER_FPS = 4
+
+
+def _make_objective(
+    objective: str | Objective,
+    latency_weight: float,
+    kappa: float,
+    tx_power: float,
+    rx_power: float,
+) -> Objective:
+    if isinstance(objective, Objective):
+        return objective
+    if not isinstance(objective, str):
+        raise TypeError(f"objective must be a name or an Objective; got {objective!r}")
+    return Objective(objective, latency_weight, kappa, tx_power, rx_power)
+
+
+def check_render_mode(render_mode: str | None) -> str | None:
+    """``render_mode`` if the envs draw it, else a ValueError that says what they draw."""
+    if render_mode is None or render_mode in RENDER_MODES:
+        return render_mode
+    raise ValueError(
+        f"render_mode must be None, 'ansi' or 'rgb_array'; got {render_mode!r}. "
+        "gym.make(..., render_mode='human') shows the rgb_array frames in a window "
+        "(needs pygame), and 'rgb_array_list' collects them."
+    )
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """An environment's validated configuration (see the env docstrings for each field)."""
+
+    n_subtasks: int
+    scenario: Scenario
+    objective: Objective
+    task_pool: TaskBatch | None
+    reward_mode: RewardMode
+
+    @classmethod
+    def validate(
+        cls,
+        *,
+        n_subtasks: int,
+        scenario: str | Scenario,
+        objective: str | Objective,
+        latency_weight: float,
+        kappa: float,
+        tx_power: float,
+        rx_power: float,
+        task_pool: TaskBatch | None,
+        reward_mode: str,
+    ) -> EnvSettings:
+        if (
+            isinstance(n_subtasks, bool)
+            or not isinstance(n_subtasks, (int, np.integer))
+            or n_subtasks < 1
+        ):
+            raise ValueError(f"n_subtasks must be an integer >= 1; got {n_subtasks!r}")
+        n_subtasks = int(n_subtasks)
+        if reward_mode not in REWARD_MODES:
+            raise ValueError(f"reward_mode must be one of {REWARD_MODES}; got {reward_mode!r}")
+        if task_pool is not None:
+            if not isinstance(task_pool, TaskBatch) or len(task_pool) == 0:
+                raise ValueError(f"task_pool must be a non-empty TaskBatch; got {task_pool!r}")
+            if task_pool.n_subtasks != n_subtasks:
+                raise ValueError(
+                    f"task_pool has {task_pool.n_subtasks} subtasks; this env has n_subtasks={n_subtasks}"
+                )
+        return cls(
+            n_subtasks=n_subtasks,
+            scenario=as_scenario(scenario),
+            objective=_make_objective(objective, latency_weight, kappa, tx_power, rx_power),
+            task_pool=task_pool,
+            reward_mode=reward_mode,
+        )
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> EnvSettings:
+        """:meth:`validate` on the settings among an env constructor's ``locals()``."""
+        names = inspect.signature(cls.validate).parameters
+        return cls.validate(**{name: arguments[name] for name in names})
+
+    def sample(self, size: int, rng: np.random.Generator) -> TaskBatch:
+        """``size`` tasks from the scenario, or uniformly from the pool, drawn only from ``rng``."""
+        if self.task_pool is None:
+            return self.scenario.sample(size, self.n_subtasks, rng=rng)
+        return self.task_pool[rng.integers(len(self.task_pool), size=size)]
+
+    def given(self, state: Any, sizes: tuple[int, ...] = (1,)) -> TaskBatch:
+        """A user's ``options["state"]``: a mapping of SI fields or a TaskBatch of an allowed size."""
+        if isinstance(state, TaskBatch):
+            tasks = state
+        elif isinstance(state, Mapping):
+            tasks = TaskBatch.from_state(state)
+        else:
+            raise TypeError(
+                "options['state'] must be a mapping of the SPEC's fields (SI units) or a "
+                f"TaskBatch; got {type(state).__name__}"
+            )
+        if len(tasks) not in sizes:
+            allowed = " or ".join(str(size) for size in sizes)
+            raise ValueError(
+                f"options['state'] must hold {allowed} task(s); got a TaskBatch of {len(tasks)}"
+            )
+        if tasks.n_subtasks != self.n_subtasks:
+            raise ValueError(
+                f"options['state'] has {tasks.n_subtasks} subtasks; this env has n_subtasks={self.n_subtasks}"
+            )
+        return tasks
+
+
+@dataclass(frozen=True)
+class TaskBlock:
+    """A batch of tasks with everything their episodes look up, batch-last.
+
+    ``measures[m, t, prev, p, i]`` is the link cost of subtask t of task i
+    (:func:`~gym_mecoffload.model.step_costs`) under the objective (m = 0),
+    latency (m = 1) and energy (m = 2).
+    """
+
+    tasks: TaskBatch
+    features: np.ndarray  # (B, 2n + 5) float32
+    measures: np.ndarray  # (3, n, 3, 3, B)
+    best: np.ndarray  # (B, n) int64, the exact optimum
+    best_cost: np.ndarray  # (B,)
+    best_latency: np.ndarray  # (B,)
+
+    @classmethod
+    def build(cls, tasks: TaskBatch, settings: EnvSettings) -> TaskBlock:
+        objective = settings.objective
+        n = tasks.n_subtasks
+        measures = np.empty((3, n, N_PLACES, N_PLACES, len(tasks)))
+        for m, measure in enumerate((objective, "latency", replace(objective, name="energy"))):
+            if m == 1 and objective.name == "latency":
+                measures[1] = measures[0]
+                continue
+            links = LinkCosts(tasks, measure)
+            for t in range(n):
+                measures[m, t] = links(t)
+        best = solvers.optimal(tasks, objective).astype(np.int64)
+        best_cost, best_latency = _path_links(measures[:2], np.arange(len(tasks)), best).sum(axis=2)
+        if settings.reward_mode == "relative" and not (best_cost > 0).all():
+            i = int(np.flatnonzero(~(best_cost > 0))[0])
+            raise ValueError(
+                "reward_mode='relative' divides every reward by the task's optimal cost, "
+                f"which is {float(best_cost[i])!r} for the task {tasks.state(i)}; "
+                "use reward_mode='absolute' for tasks that can cost nothing"
+            )
+        return cls(tasks, features(tasks), measures, best, best_cost, best_latency)
+
+    def final_infos(
+        self, index: np.ndarray, decisions: np.ndarray, links: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """The final info of the episodes on tasks ``index`` (k,) that took ``decisions`` (k, n).
+
+        ``links`` (3, k, n), if given, are the links the decisions took (objective,
+        latency, energy), as :meth:`path_links` gives them, gathered already.
+        """
+        if links is None:
+            links = self.path_links(index, decisions)
+        cost, latency, energy = links.sum(axis=2)
+        return {
+            "latency": latency,
+            "energy": energy,
+            "cost": cost,
+            "decision": decisions.astype(np.int64),
+            "optimal_cost": self.best_cost[index],
+            "optimal_latency": self.best_latency[index],
+            "optimal_decision": self.best[index],
+        }
+
+    def path_links(self, index: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+        """The links (3, k, n) that ``decisions`` (k, n) take on tasks ``index`` (k,):
+        their objective, latency and energy costs, subtask by subtask."""
+        return _path_links(self.measures, index, decisions)
+
+    def step_links(
+        self, t: int, index: np.ndarray, previous: np.ndarray, places: np.ndarray
+    ) -> np.ndarray:
+        """The links (3, k) of subtask ``t`` put at ``places`` after ``previous`` on tasks ``index``."""
+        _, n, _, _, size = self.measures.shape
+        flat = (previous * N_PLACES + places + t * N_PLACES * N_PLACES) * size + index
+        return self.measures.reshape(3, -1).take(flat, axis=1)
+
+
+def _path_links(measures: np.ndarray, index: np.ndarray, decisions: np.ndarray) -> np.ndarray:
+    """The links (len(measures), k, n) each decision takes; sum them over the last axis.
+
+    ``measures`` is (M, n, 3, 3, B), C-contiguous; the links are gathered by flat index,
+    several times faster than numpy's broadcast fancy indexing over five axes.
+    """
+    m, n, _, _, size = measures.shape
+    previous = np.zeros_like(decisions)
+    previous[:, 1:] = decisions[:, :-1]
+    flat = (np.arange(n) * N_PLACES + previous) * N_PLACES + decisions  # (k, n)
+    flat *= size
+    flat += np.asarray(index)[:, None]
+    return np.take(measures.reshape(m, -1), flat, axis=1)
+
+
+def final_info_one(block: TaskBlock, index: int, decision: np.ndarray) -> dict[str, Any]:
+    """:meth:`TaskBlock.final_infos` of one episode, with Python floats."""
+    infos = block.final_infos(np.array([index]), decision[None])
+    return {
+        key: (value[0].copy() if value.ndim == 2 else float(value[0]))
+        for key, value in infos.items()
+    }

@@ -1,0 +1,128 @@
+"""``MecOffload-v0``'s observation layout: built and decoded here, and nowhere else.
+
+The observation of a task of ``n`` subtasks is ``3n + 8`` float32 entries:
+
+* ``[0, 2n + 5)``: the task's requirement S (:func:`~gym_mecoffload.model.features`,
+  engineering units: Gcycles, MB, GHz, MB/s);
+* ``[2n + 5, 3n + 5)``: one-hot index of the current subtask (all zero once the
+  task is done);
+* ``[3n + 5, 3n + 8)``: one-hot place of the previous subtask (the device before
+  the first).
+
+The single env, the vector env, the DP expert and the baselines' networks all
+go through :class:`SequentialLayout`. ``MecOffloadOneShot-v0`` observes S alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gym_mecoffload.model import N_PLACES, n_features
+
+
+def _check_n_subtasks(n_subtasks: object) -> int:
+    if (
+        isinstance(n_subtasks, bool)
+        or not isinstance(n_subtasks, (int, np.integer))
+        or n_subtasks < 1
+    ):
+        raise ValueError(f"n_subtasks must be an integer >= 1; got {n_subtasks!r}")
+    return int(n_subtasks)
+
+
+@dataclass(frozen=True)
+class SequentialLayout:
+    """Where each part of ``MecOffload-v0``'s observation sits, for ``n_subtasks`` subtasks."""
+
+    n_subtasks: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_subtasks", _check_n_subtasks(self.n_subtasks))
+
+    @property
+    def n_task_features(self) -> int:
+        """Width of S: ``2n + 5``."""
+        return n_features(self.n_subtasks)
+
+    @property
+    def step_offset(self) -> int:
+        """Index of the one-hot entry of subtask 0."""
+        return self.n_task_features
+
+    @property
+    def previous_offset(self) -> int:
+        """Index of the one-hot entry of the device as the previous place."""
+        return self.n_task_features + self.n_subtasks
+
+    @property
+    def size(self) -> int:
+        """Entries per observation: ``3n + 8``."""
+        return self.previous_offset + N_PLACES
+
+    def build(
+        self,
+        task_features: np.ndarray,
+        step: np.ndarray | int,
+        previous_place: np.ndarray | int,
+    ) -> np.ndarray:
+        """Observations (N, 3n + 8) float32 from S (N, 2n + 5) and the step and previous place.
+
+        ``step`` and ``previous_place`` are scalars or (N,) integer arrays; a step
+        equal to n (the task is done) leaves the subtask one-hot all zero.
+        """
+        task_features = np.asarray(task_features, dtype=np.float32)
+        if task_features.ndim != 2 or task_features.shape[1] != self.n_task_features:
+            raise ValueError(
+                f"task_features must have shape (N, {self.n_task_features}) for "
+                f"{self.n_subtasks} subtasks; got {task_features.shape}"
+            )
+        size = len(task_features)
+        step = _as_indices("step", step, size, self.n_subtasks + 1)
+        previous_place = _as_indices("previous_place", previous_place, size, N_PLACES)
+        observations = np.zeros((size, self.size), dtype=np.float32)
+        observations[:, : self.n_task_features] = task_features
+        rows = np.arange(size)
+        running = step < self.n_subtasks
+        observations[rows[running], self.step_offset + step[running]] = 1.0
+        observations[rows, self.previous_offset + previous_place] = 1.0
+        return observations
+
+    def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The inverse of :meth:`build`: S (N, 2n + 5), step (N,) and previous place (N,).
+
+        A step one-hot that is all zero decodes as n (the task is done).
+        """
+        observations = np.asarray(observations)
+        if observations.ndim != 2 or observations.shape[1] != self.size:
+            raise ValueError(
+                f"observations must have shape (N, {self.size}) for {self.n_subtasks} "
+                f"subtasks; got {observations.shape}"
+            )
+        step_block = observations[:, self.step_offset : self.previous_offset]
+        step = np.where(step_block.any(axis=1), step_block.argmax(axis=1), self.n_subtasks)
+        previous = observations[:, self.previous_offset :].argmax(axis=1)
+        return observations[:, : self.n_task_features], step, previous
+
+
+def _as_indices(name: str, value: np.ndarray | int, size: int, limit: int) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{name} must hold integers in [0, {limit - 1}]; got dtype {array.dtype}")
+    if array.ndim > 1 or (array.ndim == 1 and len(array) != size):
+        raise ValueError(f"{name} must be a scalar or have shape ({size},); got {array.shape}")
+    array = np.broadcast_to(array, (size,))
+    if size and (array.min() < 0 or array.max() >= limit):
+        raise ValueError(f"{name} must hold integers in [0, {limit - 1}]; got {value!r}")
+    return array.astype(np.intp)
+
+
+def sequential_observations(
+    task_features: np.ndarray, step: np.ndarray | int, previous_place: np.ndarray | int
+) -> np.ndarray:
+    """``MecOffload-v0`` observations for a batch: :meth:`SequentialLayout.build`, n from S's width."""
+    width = np.shape(task_features)[-1]
+    if (width - 5) % 2 or width < 7:
+        raise ValueError(f"task_features must have 2n + 5 columns with n >= 1; got {width}")
+    return SequentialLayout((width - 5) // 2).build(task_features, step, previous_place)
