@@ -32,8 +32,8 @@ from baselines import config
 from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
 from baselines.policies import Kind, NetworkPolicy
 from gym_mecoffload.data import OffloadDataset
-from gym_mecoffload.envs import sequential_observations
 from gym_mecoffload.model import Objective, TaskBatch, n_features
+from gym_mecoffload.observations import SequentialLayout
 from gym_mecoffload.solvers import optimal_next_place
 
 
@@ -224,7 +224,7 @@ def sequential_demonstrations(dataset: OffloadDataset) -> tuple[np.ndarray, np.n
     decisions = dataset.decisions.astype(np.int64)
     size, n = decisions.shape
     previous = np.concatenate([np.zeros((size, 1), dtype=np.int64), decisions[:, :-1]], axis=1)
-    observations = sequential_observations(
+    observations = SequentialLayout(n).build(
         np.repeat(dataset.features, n, axis=0), np.tile(np.arange(n), size), previous.reshape(-1)
     )
     return observations, decisions.reshape(-1)
@@ -246,10 +246,10 @@ class OptimalExpertPolicy(BasePolicy):
 
     def _predict(self, observation: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         obs = observation.detach().cpu().numpy().reshape(-1, self.observation_space.shape[0])
-        width, n = n_features(self.n_subtasks), self.n_subtasks
-        tasks = TaskBatch.from_features(obs[:, :width])
-        step = np.minimum(obs[:, width : width + n].argmax(axis=1), n - 1)
-        previous = obs[:, width + n :].argmax(axis=1)
+        task_features, step, previous = SequentialLayout(self.n_subtasks).decode(obs)
+        tasks = TaskBatch.from_features(task_features)
+        # A finished episode's observation has no current subtask; any answer will do there.
+        step = np.minimum(step, self.n_subtasks - 1)
         places = optimal_next_place(tasks, step, previous, self.objective)
         return torch.as_tensor(places.astype(np.int64))
 

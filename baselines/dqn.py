@@ -28,26 +28,44 @@ from baselines import config
 from baselines.dil import TrainingHistory
 from baselines.networks import StandardizeExtractor, observation_statistics
 from baselines.policies import NetworkPolicy
+from baselines.vec_env import MecOffloadSB3VecEnv
 from gym_mecoffload.envs import JointActionWrapper
-from gym_mecoffload.model import Scenario, TaskBatch, as_scenario, features, n_features
+from gym_mecoffload.envs.tasks import RewardMode
+from gym_mecoffload.model import DEVICE, Scenario, TaskBatch, as_scenario, features, n_features
+from gym_mecoffload.observations import SequentialLayout
 
 Formulation = Literal["sequential", "joint"]
 
 
 def make_env(
-    formulation: Formulation, n_subtasks: int, scenario: str | Scenario, task_pool: TaskBatch | None
-) -> gym.Env:
-    """The training env of a formulation: tasks from ``scenario``, or from ``task_pool`` if given."""
-    if formulation == "sequential":
-        return gym.make(
-            "MecOffload-v0", n_subtasks=n_subtasks, scenario=scenario, task_pool=task_pool
-        )
-    if formulation == "joint":
-        env = gym.make(
-            "MecOffloadOneShot-v0", n_subtasks=n_subtasks, scenario=scenario, task_pool=task_pool
-        )
-        return JointActionWrapper(env)
-    raise ValueError(f"formulation must be 'sequential' or 'joint'; got {formulation!r}")
+    formulation: Formulation,
+    n_subtasks: int,
+    scenario: str | Scenario,
+    task_pool: TaskBatch | None,
+    *,
+    n_envs: int = 1,
+    reward_mode: RewardMode = "absolute",
+) -> gym.Env | MecOffloadSB3VecEnv:
+    """The training env of a formulation: tasks from ``scenario``, or from ``task_pool`` if given.
+
+    One env is a gymnasium env (SB3 wraps it in a ``DummyVecEnv``); ``n_envs > 1``
+    gives an SB3 ``VecEnv`` over the native vector env, stepped in numpy.
+    """
+    if formulation not in ("sequential", "joint"):
+        raise ValueError(f"formulation must be 'sequential' or 'joint'; got {formulation!r}")
+    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
+        raise ValueError(f"n_envs must be an integer >= 1; got {n_envs!r}")
+    env_id = "MecOffload-v0" if formulation == "sequential" else "MecOffloadOneShot-v0"
+    kwargs = {
+        "n_subtasks": n_subtasks,
+        "scenario": scenario,
+        "task_pool": task_pool,
+        "reward_mode": reward_mode,
+    }
+    if n_envs > 1:
+        return MecOffloadSB3VecEnv(env_id, n_envs, joint_actions=formulation == "joint", **kwargs)
+    env = gym.make(env_id, **kwargs)
+    return env if formulation == "sequential" else JointActionWrapper(env)
 
 
 def train_dqn(
@@ -58,6 +76,8 @@ def train_dqn(
     task_pool: TaskBatch | None = None,
     timesteps: int | None = None,
     hidden: tuple[int, ...] = config.DQN_HIDDEN,
+    n_envs: int = config.DQN_N_ENVS,
+    reward_mode: RewardMode = config.DQN_REWARD_MODE,
     rng: np.random.Generator,
     name: str | None = None,
     progress: bool = True,
@@ -67,25 +87,33 @@ def train_dqn(
     Args:
         formulation: ``"sequential"`` (3 actions per subtask) or ``"joint"`` (3**n).
         task_pool: train on these tasks only (Fig. 6's 1K states) instead of ``scenario``.
-        timesteps: env steps (default ``config.DQN_TIMESTEPS`` or ``DQN_JOINT_TIMESTEPS``).
+        timesteps: env steps, all sub-envs together (default ``config.DQN_TIMESTEPS``
+            or ``DQN_JOINT_TIMESTEPS``).
+        n_envs: sub-envs stepped together (``n_envs > 1``: the native vector env).
+        reward_mode: the env's ``"absolute"`` (seconds) or ``"relative"`` (over the
+            optimal cost) rewards.
     """
     default = config.DQN_TIMESTEPS if formulation == "sequential" else config.DQN_JOINT_TIMESTEPS
     timesteps = default if timesteps is None else timesteps
     if timesteps < 1:
         raise ValueError(f"timesteps must be >= 1; got {timesteps}")
     seed = int(rng.integers(2**31))
-    env = make_env(formulation, n_subtasks, scenario, task_pool)
-    env.reset(seed=seed)
+    env = make_env(
+        formulation, n_subtasks, scenario, task_pool, n_envs=n_envs, reward_mode=reward_mode
+    )
+    if n_envs == 1:
+        env.reset(seed=seed)
+    else:
+        env.seed(seed)
     sample = (
         task_pool
         if task_pool is not None
         else as_scenario(scenario).sample(10_000, n_subtasks, rng=rng)
     )
     x = features(sample)
-    width = env.observation_space.shape[0]
-    padded = np.zeros((len(x), width), dtype=np.float32)
-    padded[:, : x.shape[1]] = x
-    statistics = observation_statistics(padded, n_features(n_subtasks))
+    if formulation == "sequential":
+        x = SequentialLayout(n_subtasks).build(x, 0, DEVICE)
+    statistics = observation_statistics(x, n_features(n_subtasks))
     with tempfile.TemporaryDirectory() as logdir:
         model = DQN(
             "MlpPolicy",

@@ -31,9 +31,10 @@ import torch
 from torch import nn
 
 from gym_mecoffload import solvers
-from gym_mecoffload.envs import decode_joint_actions, sequential_observations
+from gym_mecoffload.envs import decode_joint_actions
 from gym_mecoffload.io import atomic_write
 from gym_mecoffload.model import N_PLACES, TaskBatch, features, n_features
+from gym_mecoffload.observations import SequentialLayout
 
 Kind = Literal["multilabel", "joint", "sequential"]
 KINDS = ("multilabel", "joint", "sequential")
@@ -68,18 +69,41 @@ class Policy(abc.ABC):
 
 
 class SolverPolicy(Policy):
-    """A deterministic solver of :mod:`gym_mecoffload.solvers` as a policy."""
+    """A deterministic solver of :mod:`gym_mecoffload.solvers` as a policy.
 
-    def __init__(self, name: str, solve: Callable[[TaskBatch], np.ndarray] | None = None) -> None:
+    ``decide_one`` takes the solver's single-task path (plain Python, no numpy
+    per-call overhead, the same decisions) where it has one.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        solve: Callable[[TaskBatch], np.ndarray] | None = None,
+        solve_one: Callable[[TaskBatch], np.ndarray] | None = None,
+    ) -> None:
         if solve is None:
             if name not in solvers.SOLVERS:
                 raise ValueError(f"unknown solver {name!r}; solvers are {sorted(solvers.SOLVERS)}")
             solve = solvers.SOLVERS[name]
+            solve_one = solvers.SINGLE_TASK_SOLVERS.get(name)
         self.name = name
         self._solve = solve
+        self._solve_one = solve_one
 
     def decide(self, batch: TaskBatch) -> np.ndarray:
         return self._solve(batch)
+
+    def decide_one(self, task: TaskBatch) -> np.ndarray:
+        if self._solve_one is None:
+            return super().decide_one(task)
+        if len(task) != 1:
+            raise ValueError(f"decide_one takes a batch of one task; got {len(task)}")
+        return self._solve_one(task)
+
+    def with_single_task_path(self, enabled: bool) -> SolverPolicy:
+        """The same solver, with ``decide_one`` through its single-task path or the batch one."""
+        solve_one = solvers.SINGLE_TASK_SOLVERS.get(self.name) if enabled else None
+        return SolverPolicy(self.name, self._solve, solve_one)
 
 
 class RandomPolicy(Policy):
@@ -124,8 +148,7 @@ def mlp(n_in: int, hidden: tuple[int, ...], n_out: int) -> list[nn.Module]:
 
 def observation_size(kind: Kind, n_subtasks: int) -> int:
     """Input width: S for one-pass kinds, ``MecOffload-v0``'s observation for ``sequential``."""
-    base = n_features(n_subtasks)
-    return base + n_subtasks + N_PLACES if kind == "sequential" else base
+    return SequentialLayout(n_subtasks).size if kind == "sequential" else n_features(n_subtasks)
 
 
 def output_size(kind: Kind, n_subtasks: int) -> int:
@@ -222,8 +245,9 @@ class NetworkPolicy(Policy):
             return decode_joint_actions(self.scores(x).argmax(axis=1), n).astype(np.int8)
         decisions = np.empty((size, n), dtype=np.int8)
         previous = np.zeros(size, dtype=np.intp)
+        layout = SequentialLayout(n)
         for t in range(n):
-            previous = self.scores(sequential_observations(x, t, previous)).argmax(axis=1)
+            previous = self.scores(layout.build(x, t, previous)).argmax(axis=1)
             decisions[:, t] = previous
         return decisions
 

@@ -1,0 +1,139 @@
+"""Stable-Baselines3's ``VecEnv`` over the package's native vector envs.
+
+SB3 steps its vector envs in its own convention: infos as one dict per
+sub-env, the last observation of a finished episode in
+``info["terminal_observation"]``, the next episode started on the same step.
+:class:`MecOffloadSB3VecEnv` gives exactly that over
+:class:`~gym_mecoffload.MecOffloadVectorEnv` (or the one-shot one), so SB3's
+DQN and PPO train on N sub-envs stepped together in numpy instead of N
+Python envs in a ``DummyVecEnv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.vec_env.base_vec_env import (
+    VecEnv,
+    VecEnvIndices,
+    VecEnvObs,
+    VecEnvStepReturn,
+)
+
+from gym_mecoffload.envs import (
+    MecOffloadOneShotVectorEnv,
+    MecOffloadVectorEnv,
+    decode_joint_actions,
+)
+from gym_mecoffload.model import N_PLACES, Objective, Scenario, TaskBatch
+
+VECTOR_ENVS = {
+    "MecOffload-v0": MecOffloadVectorEnv,
+    "MecOffloadOneShot-v0": MecOffloadOneShotVectorEnv,
+}
+
+
+class MecOffloadSB3VecEnv(VecEnv):
+    """An SB3 ``VecEnv`` of ``n_envs`` sub-envs of ``env_id``, stepped in numpy.
+
+    Args:
+        env_id: ``"MecOffload-v0"`` or ``"MecOffloadOneShot-v0"``.
+        n_envs: sub-envs.
+        joint_actions: for the one-shot env, one ``Discrete(3**n)`` action per
+            whole decision (as ``JointActionWrapper``), the paper's DQN.
+        The other arguments are the env's (see ``MecOffloadEnv``).
+    """
+
+    def __init__(
+        self,
+        env_id: str,
+        n_envs: int,
+        *,
+        n_subtasks: int = 6,
+        scenario: str | Scenario = "paper",
+        objective: str | Objective = "latency",
+        task_pool: TaskBatch | None = None,
+        reward_mode: str = "absolute",
+        render_mode: str | None = None,
+        joint_actions: bool = False,
+    ) -> None:
+        if env_id not in VECTOR_ENVS:
+            raise ValueError(f"env_id must be one of {sorted(VECTOR_ENVS)}; got {env_id!r}")
+        if joint_actions and env_id != "MecOffloadOneShot-v0":
+            raise ValueError("joint_actions needs env_id='MecOffloadOneShot-v0'")
+        self.vector = VECTOR_ENVS[env_id](
+            num_envs=n_envs,
+            n_subtasks=n_subtasks,
+            scenario=scenario,
+            objective=objective,
+            task_pool=task_pool,
+            reward_mode=reward_mode,
+            render_mode=render_mode,
+            autoreset_mode="same_step",
+        )
+        self.joint_actions = joint_actions
+        action_space = self.vector.single_action_space
+        if joint_actions:
+            action_space = spaces.Discrete(N_PLACES**self.vector.n_subtasks)
+        super().__init__(self.vector.num_envs, self.vector.single_observation_space, action_space)
+        self._actions: np.ndarray | None = None
+
+    def reset(self) -> VecEnvObs:
+        options = self._options[0] or None
+        observations, _ = self.vector.reset(seed=self._seeds[0], options=options)
+        self._reset_seeds()
+        self._reset_options()
+        return observations
+
+    def step_async(self, actions: np.ndarray) -> None:
+        actions = np.asarray(actions)
+        if self.joint_actions:
+            actions = decode_joint_actions(actions, self.vector.n_subtasks)
+        self._actions = actions
+
+    def step_wait(self) -> VecEnvStepReturn:
+        observations, rewards, dones, last, final = self.vector.step_same_step(self._actions)
+        if final is None:
+            infos = [{"TimeLimit.truncated": False} for _ in range(self.num_envs)]
+        else:
+            infos = self.vector.final_info_dicts(final)
+            for info, observation in zip(infos, last, strict=True):
+                info["terminal_observation"] = observation
+                info["TimeLimit.truncated"] = False
+        return observations, rewards.astype(np.float32), dones, infos
+
+    def close(self) -> None:
+        self.vector.close()
+
+    def get_images(self) -> Sequence[np.ndarray | None]:
+        if self.render_mode != "rgb_array":
+            return [None] * self.num_envs
+        return list(self.vector.render())
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        return [getattr(self.vector, attr_name)] * len(self._get_indices(indices))
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        raise AttributeError(
+            f"the sub-envs share one vector env; set {attr_name!r} by making a new one"
+        )
+
+    def env_method(
+        self,
+        method_name: str,
+        *method_args: Any,
+        indices: VecEnvIndices = None,
+        **method_kwargs: Any,
+    ) -> list[Any]:
+        raise AttributeError(
+            f"the sub-envs are not separate objects; {method_name!r} cannot be called on each"
+        )
+
+    def env_is_wrapped(
+        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        return [False] * len(self._get_indices(indices))
