@@ -6,7 +6,7 @@ PIP := --quiet --disable-pip-version-check
 # Long training tests run only with `make test-slow`.
 PYTEST_ARGS ?=
 
-.PHONY: test test-slow reproduce reproduce-quick compare benchmark lint clean
+.PHONY: test test-slow reproduce reproduce-quick compare benchmark benchmark-vector reward-modes lint clean
 
 # torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
 # would pull a multi-GB CUDA build.
@@ -50,6 +50,14 @@ reproduce-quick: $(VENV)/.installed
 
 benchmark: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_env.py
+
+# The vector env against gymnasium 1.x's CartPoleVectorEnv, and single-task delays.
+benchmark-vector: $(GYM1_VENV)/.installed
+	$(GYM1_VENV)/bin/python benchmarks/bench_vector.py
+
+# DQN with absolute against relative rewards (about 20 minutes on 2 cores).
+reward-modes: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.reward_modes --out results/reward_modes
 
 clean:
 	rm -rf $(VENV) $(GYM1_VENV) results .pytest_cache .hypothesis *.egg-info

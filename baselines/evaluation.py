@@ -8,9 +8,10 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from baselines.policies import NetworkPolicy, Policy
+from baselines.policies import NetworkPolicy, Policy, SolverPolicy
 from gym_mecoffload.data import OffloadDataset
 from gym_mecoffload.metrics import evaluate_decisions
+from gym_mecoffload.solvers import SINGLE_TASK_SOLVERS
 
 
 def evaluate(policy: Policy, test: OffloadDataset) -> dict[str, float]:
@@ -66,7 +67,9 @@ def measure_delay(
       runs, divided by the number of tasks, in us.
 
     Learned policies are timed through torch and through plain numpy
-    (``*_numpy_*`` figures). Threads are pinned to one.
+    (``*_numpy_*`` figures); solvers through the batch path and their
+    single-task path (``online_single_*``, :data:`gym_mecoffload.solvers.SINGLE_TASK_SOLVERS`).
+    Threads are pinned to one.
     """
     if reference not in policies:
         raise ValueError(
@@ -87,12 +90,19 @@ def measure_delay(
                 ("", policy.with_backend("torch")),
                 ("_numpy", policy.with_backend("numpy")),
             ]
+        elif isinstance(policy, SolverPolicy) and policy.name in SINGLE_TASK_SOLVERS:
+            # The same decide(): only decide_one differs, so "_single" is timed online only.
+            backends = [
+                ("", policy.with_single_task_path(False)),
+                ("_single", policy.with_single_task_path(True)),
+            ]
         with torch.inference_mode():
             for suffix, timed in backends:
                 online = _online_times_us(timed, singles, warmup)
                 figures[f"online{suffix}_us"] = float(np.median(online))
                 figures[f"online{suffix}_p90_us"] = float(np.percentile(online, 90))
-                figures[f"batched{suffix}_us"] = _batched_us(timed, test, repeats)
+                if suffix != "_single":
+                    figures[f"batched{suffix}_us"] = _batched_us(timed, test, repeats)
         figures["params"] = policy.n_parameters
         results[name] = figures
         bar.update(1)
@@ -101,8 +111,11 @@ def measure_delay(
     for figures in results.values():
         for mode in ("online", "batched"):
             figures[f"{mode}_ratio"] = figures[f"{mode}_us"] / base[f"{mode}_us"]
-            if f"{mode}_numpy_us" in figures:
-                figures[f"{mode}_numpy_ratio"] = figures[f"{mode}_numpy_us"] / base[f"{mode}_us"]
+            for suffix in ("_numpy", "_single"):
+                if f"{mode}{suffix}_us" in figures:
+                    figures[f"{mode}{suffix}_ratio"] = (
+                        figures[f"{mode}{suffix}_us"] / base[f"{mode}_us"]
+                    )
     return results
 
 

@@ -86,21 +86,17 @@ def plot_table1(results: dict, path: Path) -> Path:
         online,
         width,
         color=OURS,
-        label="ours (networks through torch)",
+        label="ours (networks through torch, solvers batched)",
     )
-    # Solvers have no numpy forward path: networks only.
-    learned = [
-        (p, table1[n]["online_numpy_ratio"])
-        for p, n in zip(positions, names, strict=True)
-        if "online_numpy_ratio" in table1[n]
-    ]
-    ax.bar(
-        [p for p, _ in learned],
-        [v for _, v in learned],
-        width,
-        color="#7fb0d8",
-        label="ours, numpy forward",
-    )
+    # The middle slot: networks' numpy forward pass, or solvers' plain-Python single-task path.
+    for key, colour, label in (
+        ("online_numpy_ratio", "#7fb0d8", "ours, numpy forward"),
+        ("online_single_ratio", "#9ccc65", "ours, solver's single-task path"),
+    ):
+        bars = [
+            (p, table1[n][key]) for p, n in zip(positions, names, strict=True) if key in table1[n]
+        ]
+        ax.bar([p for p, _ in bars], [v for _, v in bars], width, color=colour, label=label)
     with_paper = [(p, paper[n]) for p, n in zip(positions, names, strict=True) if n in paper]
     ax.bar(
         [p + width for p, _ in with_paper],

@@ -309,6 +309,8 @@ def render_markdown(results: dict) -> str:
                 "online_ratio",
                 "online_numpy_us",
                 "online_numpy_ratio",
+                "online_single_us",
+                "online_single_ratio",
                 "batched_us",
                 "batched_ratio",
                 "batched_numpy_us",

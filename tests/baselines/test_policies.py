@@ -103,3 +103,15 @@ def test_parameter_counts_are_the_real_ones():
     count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
     assert count(teacher) == 17 * 256 + 256 + 4 * (256 * 256 + 256) + 256 * 18 + 18 == 272_402
     assert count(student) == 17 * 32 + 32 + 32 * 32 + 32 + 32 * 18 + 18 == 2_226
+
+
+@pytest.mark.parametrize("name", sorted(solvers.SOLVERS))
+def test_solver_decide_one_takes_the_single_task_path_with_the_same_decisions(name):
+    tasks = sample_states(40, rng=np.random.default_rng(5))
+    policy = SolverPolicy(name)
+    assert policy._solve_one is solvers.SINGLE_TASK_SOLVERS[name]
+    batch = policy.decide(tasks)
+    for i in range(len(tasks)):
+        one = policy.decide_one(tasks[i])
+        assert one.shape == (6,) and np.array_equal(one, batch[i])
+        assert np.array_equal(policy.with_single_task_path(False).decide_one(tasks[i]), batch[i])

@@ -73,5 +73,10 @@ def test_measure_delay_reports_ratios_to_greedy():
     for figures in delays.values():
         assert figures["online_us"] > 0 and figures["batched_us"] > 0
         assert figures["online_p90_us"] >= figures["online_us"]
+        # Solvers are also timed through their single-task path, online only.
+        assert figures["online_single_us"] > 0 and "batched_single_us" not in figures
+        assert figures["online_single_ratio"] == pytest.approx(
+            figures["online_single_us"] / delays["greedy"]["online_us"]
+        )
     with pytest.raises(ValueError, match="the reference policy 'greedy' must be among those timed"):
         measure_delay({"optimal": timed["optimal"]}, test, progress=False)
