@@ -55,7 +55,7 @@ benchmark: $(VENV)/.installed
 benchmark-vector: $(GYM1_VENV)/.installed
 	$(GYM1_VENV)/bin/python benchmarks/bench_vector.py
 
-# DQN with absolute against relative rewards (about 20 minutes on 2 cores).
+# DQN and PPO with absolute against relative rewards (about 15 minutes on 2 cores).
 reward-modes: $(VENV)/.installed
 	$(VENV)/bin/python -m baselines.reward_modes --out results/reward_modes
 

@@ -57,3 +57,19 @@ DQN_1K_TIMESTEPS = 30_000
 DQN_N_ENVS = 1
 # Seconds, as the paper; "relative" (over the optimal cost) is measured in the README.
 DQN_REWARD_MODE = "absolute"  # Fig. 6, on 1K states: ~5 episodes per task (sequential), ~30 (joint)
+
+# SB3 PPO per subtask (baselines.ppo), on the native vector env: not a paper
+# baseline, the learner with a value function that reward_mode is measured on.
+# gamma = 1 as for DQN; the rest are SB3's defaults but for the rollout size.
+PPO = {
+    "learning_rate": 3e-4,
+    "n_steps": 256,  # per sub-env: 2048 steps per rollout with 8 sub-envs
+    "batch_size": 256,
+    "n_epochs": 10,
+    "gamma": 1.0,
+    "gae_lambda": 0.95,
+    "ent_coef": 0.0,
+}
+PPO_HIDDEN = (256, 256)
+PPO_N_ENVS = 8
+PPO_TIMESTEPS = 200_000

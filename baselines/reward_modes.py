@@ -1,11 +1,11 @@
-"""What the scale-free reward does to DQN: ``python -m baselines.reward_modes --out DIR``.
+"""What the scale-free reward does to DQN and PPO: ``python -m baselines.reward_modes --out DIR``.
 
-Trains SB3's DQN per subtask on ``MecOffload-v0`` with the settings of
-``baselines/config.py``, once with ``reward_mode="absolute"`` (minus the
+Trains SB3's DQN and PPO per subtask on ``MecOffload-v0`` with the settings
+of ``baselines/config.py``, once with ``reward_mode="absolute"`` (minus the
 seconds a step adds) and once with ``"relative"`` (the same over the task's
-optimal latency), over several seeds, and tests both on the same 10K paper
-tasks. Writes ``DIR/results.json`` and ``DIR/results.md``. ``--quick`` runs
-tiny sizes.
+optimal latency), over several seeds, and tests every policy on the same 10K
+paper tasks. Writes ``DIR/results.json`` and ``DIR/results.md``. ``--quick``
+runs tiny sizes.
 """
 
 from __future__ import annotations
@@ -19,38 +19,42 @@ import numpy as np
 from baselines import config
 from baselines.dqn import train_dqn
 from baselines.evaluation import evaluate, pin_threads
+from baselines.ppo import train_ppo
 from gym_mecoffload.data import generate_dataset
 from gym_mecoffload.envs.tasks import REWARD_MODES
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
 
+def _train(algorithm: str, mode: str, timesteps: int, seed: int, progress: bool):
+    # The same seed for both modes: the same network init, tasks and exploration draws.
+    rng = np.random.default_rng([seed, 2])
+    if algorithm == "dqn":
+        return train_dqn(
+            "sequential", timesteps=timesteps, reward_mode=mode, rng=rng, progress=progress
+        )
+    return train_ppo(timesteps=timesteps, reward_mode=mode, rng=rng, progress=progress)
+
+
 def run(
-    out: Path, *, timesteps: int, n_test: int, seeds: int, progress: bool = True
+    out: Path, *, timesteps: dict[str, int], n_test: int, seeds: int, progress: bool = True
 ) -> dict[str, dict[str, float]]:
-    """Mean and spread over seeds of each reward mode's test figures."""
+    """Mean and spread over seeds of each (algorithm, reward mode)'s test figures."""
     pin_threads()
     test = generate_dataset(n_test, scenario="paper", rng=np.random.default_rng([0, 1]))
-    per_mode: dict[str, list[dict[str, float]]] = {mode: [] for mode in REWARD_MODES}
+    per_run: dict[str, list[dict[str, float]]] = {}
     for seed in range(seeds):
-        for mode in REWARD_MODES:
-            print(
-                f"[{time.strftime('%H:%M:%S')}] DQN, reward_mode={mode!r}, seed {seed}", flush=True
-            )
-            # The same seed for both modes: the same network init, tasks and exploration draws.
-            policy, history = train_dqn(
-                "sequential",
-                timesteps=timesteps,
-                reward_mode=mode,
-                rng=np.random.default_rng([seed, 2]),
-                progress=progress,
-            )
-            figures = evaluate(policy, test)
-            figures["train_seconds"] = history.seconds
-            per_mode[mode].append(figures)
+        for algorithm, steps in timesteps.items():
+            for mode in REWARD_MODES:
+                stamp = time.strftime("%H:%M:%S")
+                print(f"[{stamp}] {algorithm}, reward_mode={mode!r}, seed {seed}", flush=True)
+                policy, history = _train(algorithm, mode, steps, seed, progress)
+                figures = evaluate(policy, test)
+                figures["train_seconds"] = history.seconds
+                per_run.setdefault(f"{algorithm}, {mode}", []).append(figures)
     results = {}
-    for mode, runs in per_mode.items():
+    for key, runs in per_run.items():
         ratios = np.array([r["mean_ratio"] for r in runs])
-        results[mode] = {
+        results[key] = {
             "mean_ratio": float(ratios.mean()),
             "mean_ratio_std": float(ratios.std()),
             "per_seed": ratios.tolist(),
@@ -58,16 +62,22 @@ def run(
             "exact_match": float(np.mean([r["exact_match"] for r in runs])),
             "train_seconds": float(np.mean([r["train_seconds"] for r in runs])),
         }
-    settings = {"timesteps": timesteps, "n_test": n_test, "seeds": seeds, "dqn": config.DQN}
+    settings = {
+        "timesteps": timesteps,
+        "n_test": n_test,
+        "seeds": seeds,
+        "dqn": config.DQN,
+        "ppo": {**config.PPO, "n_envs": config.PPO_N_ENVS},
+    }
     write_json(out / "results.json", {"settings": settings, "results": results})
     table = markdown_table(
         results,
         ["mean_ratio", "mean_ratio_std", "ratio_of_means", "exact_match", "train_seconds"],
-        first="reward_mode",
+        first="learner, reward_mode",
     )
     write_text(
         out / "results.md",
-        f"# DQN per subtask, {timesteps} steps, {seeds} seeds, {n_test} test tasks\n\n{table}",
+        f"# Reward modes: {timesteps} env steps, {seeds} seeds, {n_test} test tasks\n\n{table}",
     )
     print(table)
     return results
@@ -84,7 +94,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be >= 1; got {args.seeds}")
-    timesteps, n_test = (3000, 1000) if args.quick else (config.DQN_TIMESTEPS, 10_000)
+    if args.quick:
+        timesteps, n_test = {"dqn": 3000, "ppo": 4096}, 1000
+    else:
+        timesteps, n_test = {"dqn": config.DQN_TIMESTEPS, "ppo": config.PPO_TIMESTEPS}, 10_000
     return run(
         args.out,
         timesteps=timesteps,

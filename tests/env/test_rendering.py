@@ -168,3 +168,22 @@ def test_layout_builds_and_decodes_the_env_observation():
         layout.build(x, 0, 1.0)
     with pytest.raises(ValueError, match=r"task_features must have shape \(N, 13\)"):
         layout.build(x[:, :5], 0, 0)
+
+
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
+def test_vector_env_frames_equal_the_single_envs(mode):
+    vector = gym_mecoffload.MecOffloadVectorEnv(num_envs=3, n_subtasks=4, render_mode=mode)
+    vector.reset(seed=2)
+    singles = [gym.make("MecOffload-v0", n_subtasks=4, render_mode=mode) for _ in range(3)]
+    for i, single in enumerate(singles):
+        single.reset(options={"state": vector.tasks[i]})
+    for actions in ([0, 1, 2], [2, 2, 0]):
+        vector.step(np.array(actions))
+        for single, action in zip(singles, actions, strict=True):
+            single.step(action)
+        for i, (frame, single) in enumerate(zip(vector.render(), singles, strict=True)):
+            expected = single.render()
+            if mode == "ansi":  # the title names the env; the table below it must match
+                frame, expected = frame.split("\n", 1)[1], expected.split("\n", 1)[1]
+                assert f"MecOffloadVectorEnv[{i}]" in vector.render()[i]
+            assert np.array_equal(frame, expected)
