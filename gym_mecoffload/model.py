@@ -148,7 +148,9 @@ class TaskBatch:
         # A selection of valid tasks is valid: skip the checks, which cost more than the copy.
         subset = object.__new__(TaskBatch)
         for name in STATE_FIELDS:
-            object.__setattr__(subset, name, getattr(self, name)[index])
+            array = getattr(self, name)[index]
+            array.setflags(write=False)  # fancy indexing copies: frozen like the original
+            object.__setattr__(subset, name, array)
         return subset
 
     @classmethod

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import normalised, random_normalised
+from scoring import normalised, random_normalised
 
 from baselines import config
 from baselines.dil import (
@@ -13,7 +13,7 @@ from baselines.dil import (
     train_dil,
     train_dil_sequential,
 )
-from baselines.dqn import train_dqn
+from baselines.dqn import make_env, train_dqn
 from baselines.kd import DistillationLoss, distill, head_logits, hinton_loss, recombine
 from baselines.networks import actor_critic_policy, observation_statistics
 from gym_mecoffload import generate_dataset, solvers
@@ -154,12 +154,22 @@ def test_dqn_learns(small_test, formulation):
     assert normalised(policy, small_test) < 0.5 * random_normalised(small_test)
 
 
-def test_dqn_on_a_task_pool(small_test):
-    pool = generate_dataset(100, scenario="paper-kd", rng=np.random.default_rng(8)).states
+def test_dqn_on_a_task_pool():
+    pool = generate_dataset(100, scenario="paper-kd", rng=np.random.default_rng(8))
+    # The training env serves only the pool's tasks...
+    env = make_env("sequential", 6, "paper", pool.states)
+    served = {tuple(env.reset(seed=seed)[0][:17]) for seed in range(60)}
+    assert served <= {tuple(row) for row in pool.features} and len(served) > 30
+    # ...and DQN learns them.
     policy, _ = train_dqn(
-        "sequential", task_pool=pool, timesteps=3000, rng=np.random.default_rng(9), progress=False
+        "sequential",
+        task_pool=pool.states,
+        timesteps=3000,
+        rng=np.random.default_rng(9),
+        progress=False,
     )
     assert policy.name == "dqn"
+    assert normalised(policy, pool) < 0.5 * random_normalised(pool)
     with pytest.raises(ValueError, match="formulation must be 'sequential' or 'joint'"):
         train_dqn("both", timesteps=10, rng=np.random.default_rng())
 

@@ -1,25 +1,7 @@
-"""Shared helpers for the environment tests (numpy and gymnasium only)."""
+"""Shared fixtures for the environment tests; hand-made tasks are in env_cases.py."""
 
 import numpy as np
 import pytest
-
-from gym_mecoffload.model import TaskBatch
-
-MB = 1e6
-
-
-def one_task(**overrides) -> TaskBatch:
-    """A one-subtask task with round numbers, easy to cost by hand."""
-    state = {
-        "cycles": [1e9],  # 1 Gcycle
-        "data": [2 * MB, 4 * MB],  # 2 MB in, 4 MB out
-        "device_hz": 1e9,  # 1 s on the device
-        "edge_hz": 2e9,  # 0.5 s on the edge
-        "edge_bandwidth": 1 * MB,  # 1 s per MB device <-> edge
-        "cloud_bandwidth": 0.5 * MB,  # 2 s per MB edge <-> cloud
-    }
-    state.update(overrides)
-    return TaskBatch.from_state(state)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import MB, one_task
+from env_cases import MB, assert_same, one_task
 from gymnasium.utils.env_checker import check_env
 
 import gym_mecoffload
@@ -85,11 +85,33 @@ def test_reseeding_repeats_the_task(env_id):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_pickle_round_trip(env_id):
+    """A clone pickled mid-episode gives the same outputs, reset and step, info included,
+    for the rest of this episode and the next ones (its task stream is pickled too)."""
     env = gym.make(env_id)
     env.reset(seed=5)
+    if env_id == "MecOffload-v0":
+        env.step(1)
     clone = pickle.loads(pickle.dumps(env))
-    action = env.action_space.sample()
-    assert env.step(action)[1] == clone.step(action)[1]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        action = rng.integers(0, 3, size=env.action_space.shape)
+        outputs = [env.step(action), clone.step(action)]
+        assert_same(*outputs)
+        if outputs[0][2]:
+            assert_same(env.reset(), clone.reset())
+
+
+@pytest.mark.parametrize(
+    "vector_class", [gym_mecoffload.MecOffloadVectorEnv, gym_mecoffload.MecOffloadOneShotVectorEnv]
+)
+def test_vector_pickle_round_trip(vector_class):
+    env = vector_class(num_envs=3)
+    env.reset(seed=5)
+    clone = pickle.loads(pickle.dumps(env))
+    rng = np.random.default_rng(0)
+    for _ in range(15):
+        action = rng.integers(0, 3, size=env.action_space.shape)
+        assert_same(env.step(action), clone.step(action))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import MB, one_task
+from env_cases import MB, one_task
 
 from gym_mecoffload.model import (
     SCENARIOS,
@@ -218,3 +218,13 @@ def test_bad_objective_and_preset():
         sample_states(1, scenario="moon", rng=np.random.default_rng())
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         sample_states(1, rng=0)
+
+
+@pytest.mark.parametrize("index", [0, slice(1, 3), [2, 0], np.array([True, False, True, False])])
+def test_task_batch_and_its_subsets_are_read_only(index):
+    tasks = sample_states(4, rng=np.random.default_rng(0))
+    subset = tasks[index]
+    for batch in (tasks, subset):
+        for name in ("cycles", "data", "device_hz", "edge_bandwidth", "cloud_hz"):
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(batch, name)[...] = 0

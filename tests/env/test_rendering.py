@@ -6,7 +6,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import one_task
+from env_cases import one_task
 from gymnasium.utils.env_checker import check_env
 
 import gym_mecoffload

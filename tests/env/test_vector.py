@@ -3,7 +3,7 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import one_task
+from env_cases import assert_same, one_task
 
 import gym_mecoffload
 from gym_mecoffload import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv, solvers
@@ -29,21 +29,6 @@ def random_actions(space, rng):
     if isinstance(space, gym.spaces.Discrete):
         return rng.integers(0, space.n, size=None)
     return rng.integers(0, 3, size=space.shape)
-
-
-def assert_same_info(vector_value, single_value):
-    """Two infos equal exactly: dicts key by key, arrays element by element."""
-    if isinstance(single_value, dict):
-        assert sorted(vector_value) == sorted(single_value)
-        for key in single_value:
-            assert_same_info(vector_value[key], single_value[key])
-    elif isinstance(single_value, np.ndarray) and single_value.dtype == object:
-        assert vector_value.dtype == object and len(vector_value) == len(single_value)
-        for a, b in zip(vector_value, single_value, strict=True):
-            assert_same_info(a, b)
-    else:
-        assert np.array_equal(np.asarray(vector_value), np.asarray(single_value))
-        assert np.asarray(vector_value).dtype == np.asarray(single_value).dtype
 
 
 @pytest.mark.parametrize(("env_id", "vector_class"), PAIRS)
@@ -85,7 +70,7 @@ def test_each_sub_env_replays_a_single_env_step_for_step(env_id, vector_class, k
             if vector.autoreset_mode == "next_step":
                 assert np.array_equal(observations, last_observations)
                 for key in FINAL_KEYS:
-                    assert_same_info(info[key], np.stack([f[key] for f in finals]))
+                    assert_same(info[key], np.stack([f[key] for f in finals]))
                     assert info[f"_{key}"].all()
                 observations, rewards, terminated, _, info = vector.step(actions)  # the reset
                 assert (rewards == 0).all() and not terminated.any() and info == {}
@@ -118,11 +103,11 @@ def test_native_vector_env_equals_gymnasiums_sync_vector_env(env_id, vector_clas
         [lambda: gym.make(env_id, **kwargs) for _ in range(num_envs)], **sync_kwargs
     )
     for a, b in zip(native.reset(seed=0), sync.reset(seed=0), strict=True):
-        assert_same_info(a, b)
+        assert_same(a, b)
     for _ in range(12):
         actions = np.stack([random_actions(native.single_action_space, rng) for _ in range(3)])
         for a, b in zip(native.step(actions), sync.step(actions), strict=True):
-            assert_same_info(a, b)
+            assert_same(a, b)
 
 
 @pytest.mark.parametrize(("env_id", "vector_class"), PAIRS)
