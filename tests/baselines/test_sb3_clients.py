@@ -5,6 +5,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
+from comparing import assert_same
 from scoring import normalised, random_normalised
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.env_util import make_vec_env
@@ -30,20 +31,6 @@ def test_make_vec_env_by_id_renders(env_id):
     assert image.dtype == np.uint8 and image.shape == (2 * 256, 2 * 640, 3)
 
 
-def same(a, b):
-    if isinstance(b, dict):
-        assert sorted(a) == sorted(b)
-        for key in b:
-            same(a[key], b[key])
-    elif isinstance(b, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            same(x, y)
-    else:
-        assert np.array_equal(np.asarray(a), np.asarray(b))
-        assert np.asarray(a).dtype == np.asarray(b).dtype
-
-
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_sb3_vec_env_equals_dummy_vec_env(env_id):
     """With a pool of one task, every sub-env of both sees the same task: SB3's own
@@ -54,13 +41,13 @@ def test_sb3_vec_env_equals_dummy_vec_env(env_id):
     dummy = DummyVecEnv([lambda: gym.make(env_id, **kwargs) for _ in range(3)])
     native.seed(0)
     dummy.seed(0)
-    same(native.reset(), dummy.reset())
+    assert_same(native.reset(), dummy.reset())
     rng = np.random.default_rng(0)
     for _ in range(10):
         actions = rng.integers(0, 3, size=(3, *dummy.action_space.shape))
         native.step_async(actions)
         dummy.step_async(actions)
-        same(native.step_wait(), dummy.step_wait())
+        assert_same(native.step_wait(), dummy.step_wait())
 
 
 def test_joint_actions_decode_like_the_wrapper():

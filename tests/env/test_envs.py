@@ -6,7 +6,8 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from env_cases import MB, assert_same, one_task
+from comparing import assert_same
+from env_cases import MB, one_task
 from gymnasium.utils.env_checker import check_env
 
 import gym_mecoffload

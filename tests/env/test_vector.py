@@ -3,7 +3,8 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-from env_cases import assert_same, one_task
+from comparing import assert_same
+from env_cases import one_task
 
 import gym_mecoffload
 from gym_mecoffload import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv, solvers
