@@ -359,6 +359,25 @@ def check_decisions(batch: TaskBatch, decisions: Any) -> np.ndarray:
     return array.astype(np.intp, copy=False)
 
 
+def check_indices(name: str, value: object, size: int, limit: int, what: str) -> np.ndarray:
+    """``value`` (a scalar or (size,)) as (size,) integer indices in [0, limit), or a ValueError
+    naming ``name`` and saying ``what`` is allowed. Bools and floats are refused."""
+    array = np.asarray(value)
+    if (
+        array.dtype == bool
+        or not np.issubdtype(array.dtype, np.integer)
+        or array.ndim > 1
+        or (array.ndim == 1 and len(array) != size)
+    ):
+        raise ValueError(
+            f"{name} must be an integer or a ({size},) integer array of {what}; got {value!r}"
+        )
+    array = np.broadcast_to(array, (size,))
+    if size and (array.min() < 0 or array.max() >= limit):
+        raise ValueError(f"{name} must hold {what}, in [0, {limit - 1}]; got {value!r}")
+    return array
+
+
 class LinkCosts:
     """The chain's links of a batch, one subtask at a time, batch-last.
 

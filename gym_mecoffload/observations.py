@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gym_mecoffload.model import N_PLACES, n_features
+from gym_mecoffload.model import N_PLACES, check_indices, n_features
 
 
 def _check_n_subtasks(n_subtasks: object) -> int:
@@ -79,8 +79,12 @@ class SequentialLayout:
                 f"{self.n_subtasks} subtasks; got {task_features.shape}"
             )
         size = len(task_features)
-        step = _as_indices("step", step, size, self.n_subtasks + 1)
-        previous_place = _as_indices("previous_place", previous_place, size, N_PLACES)
+        step = check_indices(
+            "step", step, size, self.n_subtasks + 1, "subtask indices (n once the task is done)"
+        ).astype(np.intp)
+        previous_place = check_indices(
+            "previous_place", previous_place, size, N_PLACES, "places 0, 1 or 2"
+        ).astype(np.intp)
         observations = np.zeros((size, self.size), dtype=np.float32)
         observations[:, : self.n_task_features] = task_features
         rows = np.arange(size)
@@ -104,18 +108,6 @@ class SequentialLayout:
         step = np.where(step_block.any(axis=1), step_block.argmax(axis=1), self.n_subtasks)
         previous = observations[:, self.previous_offset :].argmax(axis=1)
         return observations[:, : self.n_task_features], step, previous
-
-
-def _as_indices(name: str, value: np.ndarray | int, size: int, limit: int) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{name} must hold integers in [0, {limit - 1}]; got dtype {array.dtype}")
-    if array.ndim > 1 or (array.ndim == 1 and len(array) != size):
-        raise ValueError(f"{name} must be a scalar or have shape ({size},); got {array.shape}")
-    array = np.broadcast_to(array, (size,))
-    if size and (array.min() < 0 or array.max() >= limit):
-        raise ValueError(f"{name} must hold integers in [0, {limit - 1}]; got {value!r}")
-    return array.astype(np.intp)
 
 
 def sequential_observations(

@@ -24,6 +24,7 @@ from gym_mecoffload.model import (
     LinkCosts,
     Objective,
     TaskBatch,
+    check_indices,
     links_one,
     stage_costs,
     stage_costs_one,
@@ -117,12 +118,10 @@ def optimal_next_place(
     scalars or (N,) arrays; the result is (N,) int8.
     """
     n_tasks, n = batch.n_tasks, batch.n_subtasks
-    step = np.broadcast_to(np.asarray(step), (n_tasks,))
-    previous_place = np.broadcast_to(np.asarray(previous_place), (n_tasks,))
-    if ((step < 0) | (step >= n)).any():
-        raise ValueError(f"step must be in [0, {n - 1}] for tasks of {n} subtasks; got {step}")
-    if ((previous_place < 0) | (previous_place >= N_PLACES)).any():
-        raise ValueError(f"previous_place must be 0, 1 or 2; got {previous_place}")
+    step = check_indices("step", step, n_tasks, n, f"subtask indices for tasks of {n} subtasks")
+    previous_place = check_indices(
+        "previous_place", previous_place, n_tasks, N_PLACES, "places 0, 1 or 2"
+    )
     q = optimal_q(batch, objective)
     rows = np.arange(n_tasks)
     return q[rows, step, previous_place].argmin(axis=1).astype(DECISION_DTYPE)

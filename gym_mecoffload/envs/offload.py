@@ -392,7 +392,7 @@ class JointActionWrapper(gym.ActionWrapper):
             raise ValueError(
                 f"JointActionWrapper needs a MultiDiscrete([3] * n) action space; got {space}"
             )
-        self.n_subtasks = len(space.nvec)
+        self.n_subtasks = _check_joint_subtasks(len(space.nvec))
         self.action_space = spaces.Discrete(N_PLACES**self.n_subtasks)
 
     def action(self, action: Any) -> np.ndarray:
@@ -408,14 +408,61 @@ class JointActionWrapper(gym.ActionWrapper):
         return decode_joint_actions(value[None], self.n_subtasks)[0]
 
 
+# 3**39 < 2**63 <= 3**40: joint actions of more subtasks do not fit in an int64.
+MAX_JOINT_SUBTASKS = 39
+
+
+def _check_joint_subtasks(n_subtasks: Any) -> int:
+    if (
+        isinstance(n_subtasks, bool)
+        or not isinstance(n_subtasks, (int, np.integer))
+        or not 1 <= n_subtasks <= MAX_JOINT_SUBTASKS
+    ):
+        raise ValueError(
+            f"n_subtasks must be an integer in [1, {MAX_JOINT_SUBTASKS}] for joint actions "
+            f"(3**n must fit in an int64); got {n_subtasks!r}"
+        )
+    return int(n_subtasks)
+
+
 def decode_joint_actions(actions: np.ndarray, n_subtasks: int) -> np.ndarray:
-    """Joint actions (N,) to decisions (N, n): base-3 digits, most significant first."""
-    powers = N_PLACES ** np.arange(n_subtasks - 1, -1, -1)
-    return (np.asarray(actions)[:, None] // powers) % N_PLACES
+    """Joint actions (N,) to decisions (N, n): base-3 digits, most significant first.
+
+    Actions must be integers in [0, 3**n); n at most ``MAX_JOINT_SUBTASKS``.
+    """
+    n_subtasks = _check_joint_subtasks(n_subtasks)
+    actions = np.asarray(actions)
+    high = N_PLACES**n_subtasks
+    if (
+        actions.ndim != 1
+        or actions.dtype == bool
+        or not np.issubdtype(actions.dtype, np.integer)
+        or (actions.size and (actions.min() < 0 or actions.max() >= high))
+    ):
+        raise ValueError(
+            f"actions must be a 1-D integer array of joint actions in [0, {high - 1}] for "
+            f"{n_subtasks} subtasks; got {actions!r}"
+        )
+    powers = N_PLACES ** np.arange(n_subtasks - 1, -1, -1, dtype=np.int64)
+    return (actions.astype(np.int64)[:, None] // powers) % N_PLACES
 
 
 def encode_joint_actions(decisions: np.ndarray) -> np.ndarray:
-    """Decisions (N, n) to joint actions (N,): the inverse of :func:`decode_joint_actions`."""
-    decisions = np.asarray(decisions, dtype=np.int64)
-    powers = N_PLACES ** np.arange(decisions.shape[1] - 1, -1, -1)
-    return decisions @ powers
+    """Decisions (N, n) to joint actions (N,): the inverse of :func:`decode_joint_actions`.
+
+    Decisions must be integer places in {0, 1, 2}; n at most ``MAX_JOINT_SUBTASKS``.
+    """
+    decisions = np.asarray(decisions)
+    if (
+        decisions.ndim != 2
+        or decisions.dtype == bool
+        or not np.issubdtype(decisions.dtype, np.integer)
+        or (decisions.size and (decisions.min() < 0 or decisions.max() >= N_PLACES))
+    ):
+        raise ValueError(
+            "decisions must be a 2-D (N, n) integer array of places 0 (device), 1 (edge) "
+            f"or 2 (cloud); got {decisions!r}"
+        )
+    n_subtasks = _check_joint_subtasks(decisions.shape[1])
+    powers = N_PLACES ** np.arange(n_subtasks - 1, -1, -1, dtype=np.int64)
+    return decisions.astype(np.int64) @ powers

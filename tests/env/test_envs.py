@@ -250,6 +250,32 @@ def test_joint_action_wrapper_matches_the_decision():
         JointActionWrapper(gym.make("MecOffload-v0"))
 
 
+@pytest.mark.parametrize("actions", [[-1], [3**3], [1.5], [True], [[1]]])
+def test_decode_joint_actions_refuses_what_it_would_wrap(actions):
+    with pytest.raises(ValueError, match=r"actions must be a 1-D integer array .*\[0, 26\]"):
+        decode_joint_actions(np.array(actions), 3)
+
+
+@pytest.mark.parametrize("decisions", [[[0, 5]], [[0, -1]], [[0.0, 1.0]], [[True, False]], [0, 1]])
+def test_encode_joint_actions_refuses_bad_places(decisions):
+    with pytest.raises(ValueError, match=r"decisions must be a 2-D \(N, n\) integer array"):
+        encode_joint_actions(np.array(decisions))
+
+
+def test_joint_actions_stop_where_int64_does():
+    # 3**39 fits in an int64; 3**40 does not. Beyond, a clear error, not an overflow.
+    top = np.full((1, 39), 2)
+    assert encode_joint_actions(top)[0] == 3**39 - 1  # exact, checked by Python's integers
+    assert np.array_equal(decode_joint_actions(encode_joint_actions(top), 39), top)
+    for call in (
+        lambda: encode_joint_actions(np.zeros((1, 40), dtype=int)),
+        lambda: decode_joint_actions(np.array([0]), 40),
+        lambda: JointActionWrapper(gym.make("MecOffloadOneShot-v0", n_subtasks=40)),
+    ):
+        with pytest.raises(ValueError, match=r"n_subtasks must be an integer in \[1, 39\]"):
+            call()
+
+
 def test_optimal_policy_reaches_the_optimum_in_the_sequential_env():
     env = gym.make("MecOffload-v0", n_subtasks=5)
     for seed in range(10):

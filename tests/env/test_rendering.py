@@ -162,9 +162,11 @@ def test_layout_builds_and_decodes_the_env_observation():
         previous = place
     assert np.array_equal(layout.build(x, 4, previous)[0], observation)  # done: no subtask
     assert layout.decode(observation[None])[1][0] == 4
-    with pytest.raises(ValueError, match=r"step must hold integers in \[0, 4\]"):
+    with pytest.raises(ValueError, match=r"step must hold subtask indices .*in \[0, 4\]; got 5"):
         layout.build(x, 5, 0)
-    with pytest.raises(ValueError, match=r"previous_place must hold integers in \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"step must hold .*in \[0, 4\]; got -1"):
+        layout.build(x, -1, 0)  # would overwrite a feature if it went through
+    with pytest.raises(ValueError, match=r"previous_place must be an integer or a \(1,\) integer"):
         layout.build(x, 0, 1.0)
     with pytest.raises(ValueError, match=r"task_features must have shape \(N, 13\)"):
         layout.build(x[:, :5], 0, 0)

@@ -145,10 +145,13 @@ def test_exhaustive_refuses_too_many_subtasks():
 
 def test_optimal_next_place_rejects_bad_state():
     batch = sample_states(1, rng=np.random.default_rng())
-    with pytest.raises(ValueError, match=r"step must be in \[0, 5\]"):
+    with pytest.raises(ValueError, match=r"step must hold subtask indices .*in \[0, 5\]; got 6"):
         solvers.optimal_next_place(batch, 6, 0)
-    with pytest.raises(ValueError, match=r"previous_place must be 0, 1 or 2"):
+    with pytest.raises(ValueError, match=r"previous_place must hold places 0, 1 or 2"):
         solvers.optimal_next_place(batch, 0, 3)
+    for step in (1.0, True, "1", [0, 1]):  # a float used to leak numpy's IndexError
+        with pytest.raises(ValueError, match=r"step must be an integer or a \(1,\) integer array"):
+            solvers.optimal_next_place(batch, step, 0)
 
 
 @pytest.mark.parametrize(
