@@ -122,7 +122,7 @@ def main() -> None:
             f"{num_envs:>8}"
             + "".join(f"{rate:>30,.0f}" for rate in rates.values())
             + f"{ours / rates['CartPoleVectorEnv']:>12.2f}x"
-            + f"{ours / rates['SyncVectorEnv(MecOffload-v0)']:>8.0f}x"
+            + f"{ours / rates['SyncVectorEnv(MecOffload-v0)']:>8.2f}x"
         )
     print("\none task at a time, median delay per decision (us):")
     delays = single_task_delays()

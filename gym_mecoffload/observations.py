@@ -15,11 +15,11 @@ go through :class:`SequentialLayout`. ``MecOffloadOneShot-v0`` observes S alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from gym_mecoffload.model import N_PLACES, check_indices, n_features
+from gym_mecoffload.model import DEVICE, N_PLACES, check_indices, n_features
 
 
 def _check_n_subtasks(n_subtasks: object) -> int:
@@ -34,32 +34,43 @@ def _check_n_subtasks(n_subtasks: object) -> int:
 
 @dataclass(frozen=True)
 class SequentialLayout:
-    """Where each part of ``MecOffload-v0``'s observation sits, for ``n_subtasks`` subtasks."""
+    """Where each part of ``MecOffload-v0``'s observation sits, for ``n_subtasks`` subtasks.
+
+    Attributes (plain ints, looked up on every env step):
+        n_task_features: width of S, ``2n + 5``.
+        step_offset: index of the one-hot entry of subtask 0.
+        previous_offset: index of the one-hot entry of the device as the previous place.
+        size: entries per observation, ``3n + 8``.
+    """
 
     n_subtasks: int
+    n_task_features: int = field(init=False)
+    step_offset: int = field(init=False)
+    previous_offset: int = field(init=False)
+    size: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "n_subtasks", _check_n_subtasks(self.n_subtasks))
+        n = _check_n_subtasks(self.n_subtasks)
+        width = n_features(n)
+        for name, value in (
+            ("n_subtasks", n),
+            ("n_task_features", width),
+            ("step_offset", width),
+            ("previous_offset", width + n),
+            ("size", width + n + N_PLACES),
+        ):
+            object.__setattr__(self, name, value)
 
-    @property
-    def n_task_features(self) -> int:
-        """Width of S: ``2n + 5``."""
-        return n_features(self.n_subtasks)
+    def first(self, task_features: np.ndarray) -> np.ndarray:
+        """The first observation (subtask 0, the device before it) of one task's S (2n + 5,).
 
-    @property
-    def step_offset(self) -> int:
-        """Index of the one-hot entry of subtask 0."""
-        return self.n_task_features
-
-    @property
-    def previous_offset(self) -> int:
-        """Index of the one-hot entry of the device as the previous place."""
-        return self.n_task_features + self.n_subtasks
-
-    @property
-    def size(self) -> int:
-        """Entries per observation: ``3n + 8``."""
-        return self.previous_offset + N_PLACES
+        :meth:`build` for a single row, without its checks: the env's reset path.
+        """
+        observation = np.zeros(self.size, dtype=np.float32)
+        observation[: self.n_task_features] = task_features
+        observation[self.step_offset] = 1.0
+        observation[self.previous_offset + DEVICE] = 1.0
+        return observation
 
     def build(
         self,

@@ -96,9 +96,14 @@ class _OffloadBase(gym.Env):
             return -(step_cost / float(self._block.best_cost[self._index]))
         return -step_cost
 
-    def _final_info(self) -> dict[str, Any]:
+    def _final_info(self, totals: list[float]) -> dict[str, Any]:
         """What an episode's end reports: its costs and the exact optimum's."""
-        return final_info_one(self._block, self._index, self._decision)
+        return final_info_one(self._block, self._index, self._decision, totals)
+
+    def _episode_links(self) -> list:
+        """This task's link costs, ``[measure][t][prev][p]`` (objective, latency, energy), as
+        Python lists: per-step lookups on them are far cheaper than on numpy scalars."""
+        return self._block.measures[..., self._index].tolist()
 
     @property
     def task(self) -> TaskBatch:
@@ -240,9 +245,9 @@ class MecOffloadEnv(_OffloadBase):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._start_episode(seed, options)
-        # Python lists: per-step lookups on them are far cheaper than on numpy scalars.
-        self._links = self._block.measures[0, ..., self._index].tolist()
-        self._observation = self.layout.build(self._block.features[self._index][None], 0, DEVICE)[0]
+        self._links, self._latency_links, self._energy_links = self._episode_links()
+        self._totals = [0.0, 0.0, 0.0]  # the episode's objective, latency and energy so far
+        self._observation = self.layout.first(self._block.features[self._index])
         self._previous = DEVICE
         return self._observation.copy(), {}
 
@@ -250,8 +255,12 @@ class MecOffloadEnv(_OffloadBase):
         if self._placed >= self.n_subtasks:
             raise RuntimeError("the episode is over (or never began): call reset() before step()")
         place = _check_place(action)
-        t = self._placed
-        step_cost = self._links[t][self._previous][place]
+        t, previous = self._placed, self._previous
+        step_cost = self._links[t][previous][place]
+        totals = self._totals
+        totals[0] += step_cost
+        totals[1] += self._latency_links[t][previous][place]
+        totals[2] += self._energy_links[t][previous][place]
         # Move the one-hots in place; SequentialLayout.build gives the same vector (tested).
         observation = self._observation
         observation[self.layout.step_offset + t] = 0.0
@@ -263,7 +272,7 @@ class MecOffloadEnv(_OffloadBase):
         self._previous = place
         self._placed += 1
         terminated = self._placed == self.n_subtasks
-        info = self._final_info() if terminated else {}
+        info = self._final_info(totals) if terminated else {}
         return observation.copy(), self._reward(step_cost), terminated, False, info
 
 
@@ -366,7 +375,12 @@ class MecOffloadOneShotEnv(_OffloadBase):
         self._done = True
         self._decision = decision.astype(np.int64)
         self._placed = self.n_subtasks
-        info = self._final_info()
+        totals, previous, measures = [0.0, 0.0, 0.0], DEVICE, self._episode_links()
+        for t, place in enumerate(self._decision.tolist()):
+            for m, links in enumerate(measures):
+                totals[m] += links[t][previous][place]  # in the sequential env's order
+            previous = place
+        info = self._final_info(totals)
         return (
             self._block.features[self._index].copy(),
             self._reward(info["cost"]),

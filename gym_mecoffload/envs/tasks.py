@@ -164,7 +164,7 @@ class TaskBlock:
             for t in range(n):
                 measures[m, t] = links(t)
         best = solvers.optimal(tasks, objective).astype(np.int64)
-        best_cost, best_latency = _path_links(measures[:2], np.arange(len(tasks)), best).sum(axis=2)
+        best_cost, best_latency = left_fold(_path_links(measures[:2], np.arange(len(tasks)), best))
         if settings.reward_mode == "relative" and not (best_cost > 0).all():
             i = int(np.flatnonzero(~(best_cost > 0))[0])
             raise ValueError(
@@ -175,16 +175,16 @@ class TaskBlock:
         return cls(tasks, features(tasks), measures, best, best_cost, best_latency)
 
     def final_infos(
-        self, index: np.ndarray, decisions: np.ndarray, links: np.ndarray | None = None
+        self, index: np.ndarray, decisions: np.ndarray, totals: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
         """The final info of the episodes on tasks ``index`` (k,) that took ``decisions`` (k, n).
 
-        ``links`` (3, k, n), if given, are the links the decisions took (objective,
-        latency, energy), as :meth:`path_links` gives them, gathered already.
+        ``totals`` (3, k), if given, are the decisions' objective, latency and
+        energy costs, summed subtask by subtask as the episodes went.
         """
-        if links is None:
-            links = self.path_links(index, decisions)
-        cost, latency, energy = links.sum(axis=2)
+        if totals is None:
+            totals = left_fold(self.path_links(index, decisions))
+        cost, latency, energy = totals
         return {
             "latency": latency,
             "energy": energy,
@@ -209,6 +209,15 @@ class TaskBlock:
         return self.measures.reshape(3, -1).take(flat, axis=1)
 
 
+def left_fold(links: np.ndarray) -> np.ndarray:
+    """Sums over the last axis, subtask after subtask from 0.0: the order in which an
+    episode's rewards add up, so a return is exactly minus the cost it reports."""
+    total = np.zeros(links.shape[:-1])
+    for t in range(links.shape[-1]):
+        total += links[..., t]
+    return total
+
+
 def _path_links(measures: np.ndarray, index: np.ndarray, decisions: np.ndarray) -> np.ndarray:
     """The links (len(measures), k, n) each decision takes; sum them over the last axis.
 
@@ -224,10 +233,18 @@ def _path_links(measures: np.ndarray, index: np.ndarray, decisions: np.ndarray) 
     return np.take(measures.reshape(m, -1), flat, axis=1)
 
 
-def final_info_one(block: TaskBlock, index: int, decision: np.ndarray) -> dict[str, Any]:
-    """:meth:`TaskBlock.final_infos` of one episode, with Python floats."""
-    infos = block.final_infos(np.array([index]), decision[None])
+def final_info_one(
+    block: TaskBlock, index: int, decision: np.ndarray, totals: list[float]
+) -> dict[str, Any]:
+    """One episode's final info, with Python floats; ``totals`` are its objective, latency
+    and energy costs summed as the episode went (:func:`left_fold`'s order)."""
+    cost, latency, energy = totals
     return {
-        key: (value[0].copy() if value.ndim == 2 else float(value[0]))
-        for key, value in infos.items()
+        "latency": latency,
+        "energy": energy,
+        "cost": cost,
+        "decision": decision.copy(),
+        "optimal_cost": float(block.best_cost[index]),
+        "optimal_latency": float(block.best_latency[index]),
+        "optimal_decision": block.best[index].copy(),
     }

@@ -339,7 +339,7 @@ class MecOffloadVectorEnv(_VectorBase):
     def _start(self) -> None:
         super()._start()
         self._index = np.arange(self._slice.start, self._slice.stop)
-        self._path = np.empty((3, self.num_envs, self.n_subtasks))  # the links taken so far
+        self._totals = np.zeros((3, self.num_envs))  # objective, latency, energy so far
         self._previous = np.full(self.num_envs, DEVICE, dtype=np.intp)
         self._observation = self.layout.build(self._block.features[self._slice], 0, DEVICE)
 
@@ -350,7 +350,7 @@ class MecOffloadVectorEnv(_VectorBase):
         places = self._check_actions(actions, (self.num_envs,))
         t = self._placed
         links = self._block.step_links(t, self._index, self._previous, places)  # (3, N)
-        self._path[:, :, t] = links
+        self._totals += links  # subtask after subtask, as the single env adds them
         # Move the one-hots in place, as the single env does.
         observation, layout = self._observation, self.layout
         observation[:, layout.step_offset + t] = 0.0
@@ -363,7 +363,7 @@ class MecOffloadVectorEnv(_VectorBase):
         self._placed += 1
         if self._placed < self.n_subtasks:
             return links[0], None
-        return links[0], self._block.final_infos(self._index, self._decision, self._path)
+        return links[0], self._block.final_infos(self._index, self._decision, self._totals)
 
 
 class MecOffloadOneShotVectorEnv(_VectorBase):

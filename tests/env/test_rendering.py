@@ -189,3 +189,12 @@ def test_vector_env_frames_equal_the_single_envs(mode):
                 frame, expected = frame.split("\n", 1)[1], expected.split("\n", 1)[1]
                 assert f"MecOffloadVectorEnv[{i}]" in vector.render()[i]
             assert np.array_equal(frame, expected)
+
+
+def test_layout_first_is_build_at_the_first_step():
+    layout = gym_mecoffload.SequentialLayout(5)
+    x = gym_mecoffload.features(
+        gym_mecoffload.sample_states(3, n_subtasks=5, rng=np.random.default_rng(1))
+    )
+    for row in x:
+        assert np.array_equal(layout.first(row), layout.build(row[None], 0, DEVICE)[0])
