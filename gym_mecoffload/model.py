@@ -53,6 +53,65 @@ def _first_bad(array: np.ndarray, bad: np.ndarray) -> str:
     return f"{array[index].item()!r} at index {where}"
 
 
+_REAL_TYPES = (int, float, np.integer, np.floating)
+# The float32 observation holds a positive value between these (normal numbers).
+_F32_TINY = float(np.finfo(np.float32).tiny)
+_F32_MAX = float(np.finfo(np.float32).max)
+# Each field's engineering unit in the observation: (divisor, its name, the SI unit).
+_OBSERVED_UNITS = {
+    "cycles": (1e9, "Gcycles", "CPU cycles"),
+    "data": (1e6, "MB", "bytes"),
+    "device_hz": (1e9, "GHz", "Hz"),
+    "edge_hz": (1e9, "GHz", "Hz"),
+    "edge_bandwidth": (1e6, "MB/s", "bytes/s"),
+    "cloud_bandwidth": (1e6, "MB/s", "bytes/s"),
+    "cloud_hz": (
+        1e9,
+        "GHz",
+        "Hz",
+    ),  # not observed; held to the same range so cycles / cloud_hz stays finite
+}
+
+
+def real_number(name: str, value: Any) -> float:
+    """``value`` as a float if it is a real number (not a bool, string, None or complex)."""
+    if isinstance(value, bool) or not isinstance(value, _REAL_TYPES):
+        raise TypeError(
+            f"{name} must be a real number; got {value!r} of type {type(value).__name__}"
+        )
+    return float(value)
+
+
+def real_array(name: str, value: Any, unit: str) -> np.ndarray:
+    """``value`` as a float64 array if it holds only real numbers, else a TypeError naming ``name``."""
+    if value is None:
+        raise TypeError(f"{name} is missing: expected real numbers ({unit}); got None")
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nesting
+        raise ValueError(
+            f"{name} must be a rectangular array of numbers ({unit}): {error}"
+        ) from None
+    if array.dtype == object and all(
+        isinstance(v, _REAL_TYPES) and not isinstance(v, bool) for v in array.ravel().tolist()
+    ):
+        array = array.astype(np.float64)  # e.g. Python ints beyond int64
+    if array.dtype.kind not in "iuf":
+        kind = {"b": "bools", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(
+            array.dtype.kind, f"{array.dtype} values"
+        )
+        raise TypeError(f"{name} must hold real numbers ({unit}); got {kind}: {value!r:.200}")
+    return array.astype(np.float64)
+
+
+def _representable_range(name: str) -> str:
+    divisor, observed, unit = _OBSERVED_UNITS[name]
+    return (
+        f"{_F32_TINY * divisor:.3g} to {_F32_MAX * divisor:.3g} {unit} "
+        f"({_F32_TINY:.3g} to {_F32_MAX:.3g} {observed} in the float32 observation)"
+    )
+
+
 @dataclass(frozen=True)
 class TaskBatch:
     """A batch of ``N`` offloading requirements S = (E, D, p1, p2, b1, b2).
@@ -82,24 +141,26 @@ class TaskBatch:
     cloud_hz: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
-        cycles = np.asarray(self.cycles, dtype=np.float64)
+        cycles = real_array("cycles", self.cycles, "CPU cycles")
         if cycles.ndim != 2 or cycles.shape[1] < 1:
             raise ValueError(
                 f"cycles must have shape (N, n) with n >= 1 subtasks; got shape {cycles.shape}"
             )
         n_tasks, n_subtasks = cycles.shape
-        data = np.asarray(self.data, dtype=np.float64)
+        data = real_array("data", self.data, "bytes")
         if data.shape != (n_tasks, n_subtasks + 1):
             raise ValueError(
-                f"data must have shape (N, n + 1) = {(n_tasks, n_subtasks + 1)} to match "
-                f"cycles {cycles.shape} (input, n - 1 intermediate flows, output); got {data.shape}"
+                f"data must have one more entry per task than cycles (the input, n - 1 "
+                f"intermediate flows and the output): cycles has shape {cycles.shape}, so data "
+                f"must be {(n_tasks, n_subtasks + 1)}; got {data.shape}"
             )
         values = {"cycles": cycles, "data": data}
         for name in _PER_TASK_FIELDS:
             raw = getattr(self, name)
             if raw is None and name == "cloud_hz":
                 raw = math.inf
-            array = np.asarray(raw, dtype=np.float64)
+            unit = "Hz" if name.endswith("_hz") else "bytes/s"
+            array = real_array(name, raw, unit)
             if array.ndim == 0:
                 array = np.full(n_tasks, float(array))
             if array.shape != (n_tasks,):
@@ -125,6 +186,7 @@ class TaskBatch:
                     f"{name} must be {allowed} ({unit}){extra}; got {_first_bad(array, bad)}"
                 )
         for name, array in values.items():
+            _check_representable(name, array)
             array.setflags(write=False)
             object.__setattr__(self, name, array)
 
@@ -184,7 +246,7 @@ class TaskBatch:
         for name in STATE_FIELDS:
             if name not in state:
                 continue
-            value = np.asarray(state[name], dtype=np.float64)
+            value = real_array(f"state[{name!r}]", state[name], "SI units")
             expected_ndim = 1 if name in ("cycles", "data") else 0
             if value.ndim != expected_ndim:
                 kind = "a 1-D sequence" if expected_ndim else "a scalar"
@@ -216,6 +278,25 @@ class TaskBatch:
             edge_bandwidth=features[:, 2 * n + 3] * MEGA,
             cloud_bandwidth=features[:, 2 * n + 4] * MEGA,
             cloud_hz=cloud_hz,
+        )
+
+
+def _check_representable(name: str, array: np.ndarray, label: str | None = None) -> None:
+    """Every value must survive the float32 observation: finite there, and a positive value
+    must not become 0. This also keeps every latency term finite (cycles / Hz and
+    bytes / (bytes/s) of such values stay below about 1e77 s)."""
+    divisor = _OBSERVED_UNITS[name][0]
+    scaled = array / divisor
+    positive = array > 0
+    infinite_ok = name == "cloud_hz"  # an infinitely fast cloud is the paper's model
+    bad = positive & (
+        (scaled < _F32_TINY) | ((scaled > _F32_MAX) & ~(infinite_ok & np.isinf(array)))
+    )
+    if bad.any():
+        zero = " 0 or" if name in ("cycles", "data") else ""
+        raise ValueError(
+            f"{label or name} must be{zero} in the representable range "
+            f"{_representable_range(name)}; got {_first_bad(array, bad)}"
         )
 
 
@@ -264,8 +345,10 @@ class Objective:
     rx_power: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.name not in OBJECTIVES:
+        if not isinstance(self.name, str) or self.name not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}; got {self.name!r}")
+        for name in ("latency_weight", "kappa", "tx_power", "rx_power"):
+            object.__setattr__(self, name, real_number(name, getattr(self, name)))
         if not 0.0 <= self.latency_weight <= 1.0:
             raise ValueError(f"latency_weight must be in [0, 1]; got {self.latency_weight!r}")
         for name in ("kappa", "tx_power", "rx_power"):
@@ -288,6 +371,8 @@ def as_objective(objective: str | Objective) -> Objective:
 
 
 def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
+    # Always finite: TaskBatch holds every field in the float32 observation's range, so
+    # cycles / Hz < 3.4e47 / 1.2e-29 and bytes * s/byte < 3.4e44 * 1.7e32 stay below 1e77 s.
     place_hz = np.stack([batch.device_hz, batch.edge_hz, batch.cloud_hz])  # (3, N)
     run = batch.cycles.T[:, None, :] / place_hz  # (n, 3, N); cycles / inf == 0: free cloud
     to_edge = 1.0 / batch.edge_bandwidth
@@ -306,12 +391,51 @@ def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
 
 def _energy_terms(batch: TaskBatch, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
     run = np.zeros((batch.n_subtasks, N_PLACES, batch.n_tasks))
-    run[:, DEVICE] = objective.kappa * batch.cycles.T * batch.device_hz**2
     per_byte = np.zeros((N_PLACES, N_PLACES, batch.n_tasks))
-    # Only the device's radio costs the device energy; edge <-> cloud is free to it.
-    per_byte[DEVICE, EDGE:] = objective.tx_power / batch.edge_bandwidth
-    per_byte[EDGE:, DEVICE] = objective.rx_power / batch.edge_bandwidth
+    with np.errstate(over="ignore"):  # an overflow is refused just below, with its cause
+        run[:, DEVICE] = objective.kappa * batch.cycles.T * batch.device_hz**2
+        # Only the device's radio costs the device energy; edge <-> cloud is free to it.
+        per_byte[DEVICE, EDGE:] = objective.tx_power / batch.edge_bandwidth
+        per_byte[EDGE:, DEVICE] = objective.rx_power / batch.edge_bandwidth
+        _check_finite_energy(batch, objective, run, per_byte)
     return run, per_byte
+
+
+def _check_finite_energy(
+    batch: TaskBatch, objective: Objective, run: np.ndarray, per_byte: np.ndarray
+) -> None:
+    """Energy terms scale with the objective's constants, so the representable range of a
+    task (which bounds every latency term) does not bound them: refuse what overflows.
+
+    A decision's energy is at most the sum over subtasks of the dearest link, so a
+    finite worst case here keeps every link, reward and total finite.
+    """
+    device_run = run[:, DEVICE]  # (n, N)
+    if not np.isfinite(device_run).all():
+        t, i = (int(v) for v in np.argwhere(~np.isfinite(device_run))[0])
+        raise ValueError(
+            f"the device energy kappa * cycles * device_hz**2 overflows for task {i}, subtask "
+            f"{t}: kappa={objective.kappa!r} J/(cycle Hz^2), cycles={batch.cycles[i, t]!r}, "
+            f"device_hz={batch.device_hz[i]!r}; lower one of them"
+        )
+    for name, power in (("tx_power", objective.tx_power), ("rx_power", objective.rx_power)):
+        per_byte_energy = power / batch.edge_bandwidth
+        if not np.isfinite(per_byte_energy).all():
+            i = int(np.argmax(~np.isfinite(per_byte_energy)))
+            raise ValueError(
+                f"{name} / edge_bandwidth overflows for task {i}: {name}={power!r} W, "
+                f"edge_bandwidth={batch.edge_bandwidth[i]!r} bytes/s; lower {name} or raise "
+                "edge_bandwidth"
+            )
+    dearest_byte = per_byte.max(axis=(0, 1))  # (N,)
+    worst = (device_run.sum(axis=0) + batch.data.sum(axis=1) * dearest_byte) * 2
+    if not np.isfinite(worst).all():
+        i = int(np.argmax(~np.isfinite(worst)))
+        raise ValueError(
+            f"task {i}'s energy can overflow a float64: its cycles and data are too large "
+            f"for kappa={objective.kappa!r}, tx_power={objective.tx_power!r} and "
+            f"rx_power={objective.rx_power!r}; state {batch.state(i)}"
+        )
 
 
 def _stage_costs_batch_last(
@@ -554,26 +678,36 @@ class Scenario:
     name: str = "custom"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string; got {self.name!r}")
+        for name in ("min_bandwidth", "cloud_hz"):
+            object.__setattr__(self, name, real_number(name, getattr(self, name)))
         if not (math.isfinite(self.min_bandwidth) and self.min_bandwidth > 0):
             raise ValueError(
                 f"min_bandwidth must be finite and > 0 bytes/s; got {self.min_bandwidth!r}"
             )
         if not self.cloud_hz > 0:
             raise ValueError(f"cloud_hz must be > 0 Hz or inf; got {self.cloud_hz!r}")
+        _check_representable("cloud_hz", np.array([self.cloud_hz]))
         for name in ("cycles", "data", "device_hz", "edge_hz", "edge_bandwidth", "cloud_bandwidth"):
             bounds = getattr(self, name)
-            try:
-                low, high = (float(v) for v in bounds)
-            except (TypeError, ValueError):
+            # A string is a sequence too: "12" would read as (1.0, 2.0).
+            if isinstance(bounds, (str, bytes)) or not isinstance(
+                bounds, (tuple, list, np.ndarray)
+            ):
+                raise TypeError(f"{name} must be a (low, high) pair of numbers; got {bounds!r}")
+            if len(bounds) != 2:
                 raise ValueError(
-                    f"{name} must be a (low, high) pair of numbers; got {bounds!r}"
-                ) from None
+                    f"{name} must be a (low, high) pair of numbers; got {len(bounds)} values"
+                )
+            low, high = (real_number(f"{name} bound", v) for v in bounds)
             if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
                 raise ValueError(
                     f"{name} must satisfy 0 <= low <= high, both finite; got {bounds!r}"
                 )
             if name.endswith("_hz") and low <= 0:
                 raise ValueError(f"{name} must have low > 0 Hz; got {bounds!r}")
+            _check_representable(name, np.array([low, high]), f"{name} bounds")
             if name.endswith("bandwidth") and high < self.min_bandwidth:
                 raise ValueError(
                     f"{name} high bound {high!r} bytes/s is below min_bandwidth {self.min_bandwidth!r}"
@@ -595,10 +729,9 @@ class Scenario:
         """``n_tasks`` requirements drawn only from ``rng``."""
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-        if int(n_tasks) != n_tasks or n_tasks < 0:
-            raise ValueError(f"n_tasks must be an integer >= 0; got {n_tasks!r}")
-        if int(n_subtasks) != n_subtasks or n_subtasks < 1:
-            raise ValueError(f"n_subtasks must be an integer >= 1; got {n_subtasks!r}")
+        for name, value, low in (("n_tasks", n_tasks, 0), ("n_subtasks", n_subtasks, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
         n_tasks, n_subtasks = int(n_tasks), int(n_subtasks)
         return TaskBatch(
             cycles=rng.uniform(*self.cycles, size=(n_tasks, n_subtasks)),

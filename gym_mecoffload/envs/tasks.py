@@ -35,6 +35,20 @@ def _make_objective(
     rx_power: float,
 ) -> Objective:
     if isinstance(objective, Objective):
+        # Kwargs left at their defaults, or equal to the Objective's, do not conflict.
+        given = {"latency_weight": latency_weight, "kappa": kappa, "tx_power": tx_power}
+        given["rx_power"] = rx_power
+        defaults = Objective()
+        conflicting = sorted(
+            name
+            for name, value in given.items()
+            if value != getattr(defaults, name) and value != getattr(objective, name)
+        )
+        if conflicting:
+            raise ValueError(
+                f"pass the objective's constants either in the Objective or as keyword "
+                f"arguments, not both: {conflicting} differ from objective={objective!r}"
+            )
         return objective
     if not isinstance(objective, str):
         raise TypeError(f"objective must be a name or an Objective; got {objective!r}")
@@ -117,6 +131,13 @@ class EnvSettings:
         if isinstance(state, TaskBatch):
             tasks = state
         elif isinstance(state, Mapping):
+            # Check the lengths against this env first, so the wrong one is named.
+            for name, length in (("cycles", self.n_subtasks), ("data", self.n_subtasks + 1)):
+                if name in state and np.ndim(state[name]) == 1 and len(state[name]) != length:
+                    raise ValueError(
+                        f"options['state'][{name!r}] must have {length} entries for "
+                        f"n_subtasks={self.n_subtasks}; got {len(state[name])}"
+                    )
             tasks = TaskBatch.from_state(state)
         else:
             raise TypeError(
@@ -165,13 +186,19 @@ class TaskBlock:
                 measures[m, t] = links(t)
         best = solvers.optimal(tasks, objective).astype(np.int64)
         best_cost, best_latency = left_fold(_path_links(measures[:2], np.arange(len(tasks)), best))
-        if settings.reward_mode == "relative" and not (best_cost > 0).all():
-            i = int(np.flatnonzero(~(best_cost > 0))[0])
-            raise ValueError(
-                "reward_mode='relative' divides every reward by the task's optimal cost, "
-                f"which is {float(best_cost[i])!r} for the task {tasks.state(i)}; "
-                "use reward_mode='absolute' for tasks that can cost nothing"
-            )
+        if settings.reward_mode == "relative":
+            # Every reward is a link over the optimal cost: the dearest link must divide finitely.
+            dearest = measures[0].max(axis=(0, 1, 2))
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                bad = ~(best_cost > 0) | ~np.isfinite(dearest / best_cost)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    "reward_mode='relative' divides every reward by the task's optimal cost, "
+                    f"which is {float(best_cost[i])!r} for the task {tasks.state(i)}, against a "
+                    f"dearest step of {float(dearest[i])!r}; use reward_mode='absolute' for "
+                    "tasks that can cost (almost) nothing"
+                )
         return cls(tasks, features(tasks), measures, best, best_cost, best_latency)
 
     def final_infos(

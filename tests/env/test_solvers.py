@@ -28,7 +28,10 @@ def task_batches(draw, max_subtasks=8):
     size = draw(st.integers(1, 4))
 
     def column(shape, low, high):
-        values = st.floats(low, high, allow_nan=False, allow_infinity=False)
+        # 0 or a value the float32 observation represents (smaller ones are refused).
+        values = st.floats(max(low, 1e-3), high, allow_nan=False, allow_infinity=False)
+        if low == 0:
+            values = st.one_of(st.just(0.0), values)
         return draw(arrays(np.float64, shape, elements=values))
 
     return TaskBatch(
