@@ -8,6 +8,16 @@ from gym_mecoffload.model import TaskBatch
 
 MB = 1e6
 
+# Scenario ranges of the paper's Sec. 5.1, in SI units, for tests that build a Scenario.
+PAPER_RANGES = dict(
+    cycles=(0.0, 2e9),
+    data=(0.0, 1e7),
+    device_hz=(1e8, 1e9),
+    edge_hz=(5e8, 5e9),
+    edge_bandwidth=(0.0, 2e6),
+    cloud_bandwidth=(0.0, 3e6),
+)
+
 
 def one_task(**overrides) -> TaskBatch:
     """A one-subtask task with round numbers, easy to cost by hand."""

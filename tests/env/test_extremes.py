@@ -9,7 +9,7 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
-from env_cases import one_task
+from env_cases import PAPER_RANGES, one_task
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -167,13 +167,5 @@ def test_relative_reward_refuses_a_quotient_that_overflows():
     ],
 )
 def test_scenario_bounds_outside_the_range_are_refused_at_once(bounds, message):
-    paper = dict(
-        cycles=(0.0, 2e9),
-        data=(0.0, 1e7),
-        device_hz=(1e8, 1e9),
-        edge_hz=(5e8, 5e9),
-        edge_bandwidth=(0.0, 2e6),
-        cloud_bandwidth=(0.0, 3e6),
-    )
     with pytest.raises(ValueError, match=message):
-        Scenario(**{**paper, **bounds})
+        Scenario(**{**PAPER_RANGES, **bounds})

@@ -4,19 +4,10 @@ names the field; nothing is coerced from strings, bools or None."""
 import gymnasium as gym
 import numpy as np
 import pytest
-from env_cases import one_task
+from env_cases import PAPER_RANGES, one_task
 
 import gym_mecoffload
 from gym_mecoffload.model import Objective, Scenario, TaskBatch
-
-PAPER_RANGES = dict(
-    cycles=(0.0, 2e9),
-    data=(0.0, 1e7),
-    device_hz=(1e8, 1e9),
-    edge_hz=(5e8, 5e9),
-    edge_bandwidth=(0.0, 2e6),
-    cloud_bandwidth=(0.0, 3e6),
-)
 
 
 @pytest.mark.parametrize(
