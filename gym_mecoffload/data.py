@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -10,15 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from gym_mecoffload import solvers
-from gym_mecoffload.io import atomic_write
+from gym_mecoffload.io import atomic_write, check_zip
 from gym_mecoffload.model import (
     STATE_FIELDS,
     Objective,
     Scenario,
     TaskBatch,
     as_objective,
+    check_decisions,
     cost,
     features,
+    real_array,
     sample_states,
 )
 
@@ -46,12 +49,33 @@ class OffloadDataset:
     features: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.states, TaskBatch):
+            raise TypeError(f"states must be a TaskBatch; got {type(self.states).__name__}")
+        if not isinstance(self.objective, Objective):
+            raise TypeError(f"objective must be an Objective; got {self.objective!r}")
+        if not isinstance(self.scenario, str):
+            raise TypeError(f"scenario must be a name (str); got {self.scenario!r}")
         n_tasks, n = len(self.states), self.states.n_subtasks
         if np.shape(self.decisions) != (n_tasks, n) or np.shape(self.costs) != (n_tasks,):
             raise ValueError(
                 f"decisions must be ({n_tasks}, {n}) and costs ({n_tasks},) to match the states; "
                 f"got {np.shape(self.decisions)} and {np.shape(self.costs)}"
             )
+        decisions = check_decisions(self.states, self.decisions).astype(solvers.DECISION_DTYPE)
+        costs = real_array("costs", self.costs, "the objective's unit")
+        expected = cost(self.states, decisions, self.objective)
+        # The decisions' own costs, to rounding: anything else is a damaged or forged file.
+        if not np.isfinite(costs).all() or not np.allclose(costs, expected, rtol=1e-9, atol=0.0):
+            i = int(
+                np.argmax(~np.isfinite(costs) | ~np.isclose(costs, expected, rtol=1e-9, atol=0.0))
+            )
+            raise ValueError(
+                f"costs must be the decisions' finite {self.objective.name} costs; task {i} "
+                f"has {float(costs[i])!r} where its decision costs {float(expected[i])!r}"
+            )
+        for name, array in (("decisions", decisions), ("costs", costs)):
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
         object.__setattr__(self, "features", features(self.states))
 
     def __len__(self) -> int:
@@ -78,40 +102,111 @@ class OffloadDataset:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> OffloadDataset:
-        """Read a dataset written by :meth:`save`; a missing or damaged file raises a clear error."""
+        """Read a dataset written by :meth:`save`.
+
+        Fails closed: the OS's own ``FileNotFoundError`` / ``PermissionError``, and
+        a ``ValueError`` saying what is wrong for anything else: not a zip, a
+        damaged member (CRC-32), a member whose header claims more data than it
+        holds (checked before allocating), missing or unknown members, a field
+        of the wrong type or shape, decisions outside {0, 1, 2}, costs that are
+        not the decisions' finite costs. No pickled object is ever read.
+        """
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no dataset file at {path}")
+        if path.exists() and not path.is_file():
+            raise IsADirectoryError(f"{path} is a directory, not a dataset file")
+        with check_zip(path, "dataset .npz") as archive:
+            members = {_member_name(name): name for name in archive.namelist()}
+            unknown = sorted(set(members) - _MEMBERS)
+            missing = sorted(_MEMBERS - set(members))
+            if unknown or missing:
+                raise ValueError(
+                    f"{path} is not a gym_mecoffload dataset: it lacks {missing} and has "
+                    f"unexpected members {unknown}"
+                )
+            for name, member in members.items():
+                _check_member_header(path, archive, member, name)
         try:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        except (FileNotFoundError, PermissionError):
+            raise
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path} is a damaged dataset .npz: {error}") from None
+        return cls._from_arrays(path, arrays)
+
+    @classmethod
+    def _from_arrays(cls, path: Path, arrays: dict[str, np.ndarray]) -> OffloadDataset:
+        def scalar(name: str, kinds: str) -> np.ndarray:
+            value = arrays[name]
+            if value.shape != () or value.dtype.kind not in kinds:
+                raise ValueError(
+                    f"{path}: {name} must be a scalar of kind {kinds!r}; got dtype "
+                    f"{value.dtype} and shape {value.shape}"
+                )
+            return value
+
+        version = int(scalar("format_version", "iu"))
+        if version != _FORMAT_VERSION:
             raise ValueError(
-                f"{path} is not a readable dataset .npz (truncated or corrupt?): {error}"
-            ) from error
-        expected = {
-            *STATE_FIELDS,
-            "decisions",
-            "costs",
-            "scenario",
-            "objective",
-            "objective_constants",
-            "format_version",
-        }
-        missing = sorted(expected - set(arrays))
-        if missing:
-            raise ValueError(f"{path} is not a gym_mecoffload dataset: it lacks {missing}")
-        if int(arrays["format_version"]) != _FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has dataset format {int(arrays['format_version'])}; this version reads {_FORMAT_VERSION}"
+                f"{path} has dataset format {version}; this version reads {_FORMAT_VERSION}"
             )
-        weight, kappa, tx_power, rx_power = arrays["objective_constants"].tolist()
-        return cls(
-            states=TaskBatch(**{name: arrays[name] for name in STATE_FIELDS}),
-            decisions=arrays["decisions"],
-            costs=arrays["costs"],
-            scenario=str(arrays["scenario"]),
-            objective=Objective(str(arrays["objective"]), weight, kappa, tx_power, rx_power),
+        constants = arrays["objective_constants"]
+        if constants.shape != (4,) or constants.dtype.kind != "f":
+            raise ValueError(
+                f"{path}: objective_constants must be 4 floats (latency_weight, kappa, "
+                f"tx_power, rx_power); got dtype {constants.dtype} and shape {constants.shape}"
+            )
+        try:
+            weight, kappa, tx_power, rx_power = constants.tolist()
+            objective = Objective(str(scalar("objective", "U")), weight, kappa, tx_power, rx_power)
+            return cls(
+                states=TaskBatch(**{name: arrays[name] for name in STATE_FIELDS}),
+                decisions=arrays["decisions"],
+                costs=arrays["costs"],
+                scenario=str(scalar("scenario", "U")),
+                objective=objective,
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path} holds an invalid dataset: {error}") from None
+
+
+_MEMBERS = {
+    *STATE_FIELDS,
+    "decisions",
+    "costs",
+    "scenario",
+    "objective",
+    "objective_constants",
+    "format_version",
+}
+
+
+def _member_name(filename: str) -> str:
+    return filename[: -len(".npy")] if filename.endswith(".npy") else filename
+
+
+def _check_member_header(path: Path, archive: zipfile.ZipFile, member: str, name: str) -> None:
+    """The member's .npy header, checked against what the member holds, before any allocation."""
+    info = archive.getinfo(member)
+    try:
+        with archive.open(member) as handle:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+            header_bytes = handle.tell()
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as error:
+        raise ValueError(f"{path}: member {name!r} is not a valid .npy array: {error}") from None
+    if dtype.hasobject or dtype.kind not in "biufU":
+        raise ValueError(f"{path}: member {name!r} has dtype {dtype}; numbers and strings only")
+    claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if header_bytes + claimed != info.file_size:
+        raise ValueError(
+            f"{path}: member {name!r} claims shape {shape} of {dtype} ({claimed:,} bytes) but "
+            f"holds {info.file_size - header_bytes:,} bytes"
         )
 
 

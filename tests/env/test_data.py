@@ -56,13 +56,11 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
 
 
 def test_missing_truncated_and_foreign_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no dataset file at"):
+    with pytest.raises(FileNotFoundError, match="absent.npz"):
         OffloadDataset.load(tmp_path / "absent.npz")
     path = generate_dataset(20, rng=np.random.default_rng(3)).save(tmp_path / "demo.npz")
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(
-        ValueError, match=r"not a readable dataset \.npz \(truncated or corrupt\?\)"
-    ):
+    with pytest.raises(ValueError, match=r"not a readable dataset \.npz \(not a zip archive\)"):
         OffloadDataset.load(path)
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(
