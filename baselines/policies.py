@@ -32,7 +32,8 @@ from torch import nn
 
 from gym_mecoffload import solvers
 from gym_mecoffload.envs import decode_joint_actions
-from gym_mecoffload.io import atomic_write
+from gym_mecoffload.envs.offload import MAX_JOINT_SUBTASKS
+from gym_mecoffload.io import atomic_write, check_zip
 from gym_mecoffload.model import N_PLACES, TaskBatch, features, n_features
 from gym_mecoffload.observations import SequentialLayout
 
@@ -282,44 +283,99 @@ class NetworkPolicy(Policy):
 def load_policy(path: str | os.PathLike, backend: Backend = "torch") -> NetworkPolicy:
     """Read a policy written by :meth:`NetworkPolicy.save`.
 
-    Uses ``torch.load(weights_only=True)``: no pickled code runs. A missing,
-    truncated or foreign file raises ``FileNotFoundError`` or ``ValueError``.
+    Fails closed: the OS's own ``FileNotFoundError`` / ``PermissionError``, and a
+    ``ValueError`` saying what is wrong for anything else. The zip archive is
+    verified first (member CRC-32s: torch checks none), then read with
+    ``torch.load(weights_only=True)`` (no pickled code runs), then its
+    structure is validated before any module is built: format, name, kind,
+    ``n_subtasks`` in range, layers that chain from the kind's input to its
+    output, finite weights, a positive finite std.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no policy file at {path}")
+    if path.exists() and not path.is_file():
+        raise IsADirectoryError(f"{path} is a directory, not a policy file")
+    check_zip(path, "policy file").close()
     try:
         payload = torch.load(path, weights_only=True)
-    except Exception as error:  # torch raises several types for damaged files
-        raise ValueError(
-            f"{path} is not a readable policy file (truncated or corrupt?): {error}"
-        ) from error
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ValueError(f"{path} is not a gym_mecoffload policy (expected format {_FORMAT!r})")
-    modules: list[nn.Module] = []
+    except (FileNotFoundError, PermissionError):
+        raise
+    except Exception as error:  # torch raises many types for a damaged archive
+        raise ValueError(f"{path} is not a readable policy file: {error}") from None
     try:
-        for layer in payload["layers"]:
-            if layer["type"] == "standardize":
-                modules.append(Standardize(layer["mean"].numpy(), layer["std"].numpy()))
-            elif layer["type"] == "linear":
-                weight, bias = layer["weight"], layer["bias"]
-                linear = nn.Linear(weight.shape[1], weight.shape[0])
-                linear.load_state_dict({"weight": weight, "bias": bias})
-                modules.append(linear)
-            elif layer["type"] == "relu":
-                modules.append(nn.ReLU())
-            else:
-                raise ValueError(f"unknown layer type {layer['type']!r}")
-        kind, n_subtasks = payload["kind"], int(payload["n_subtasks"])
-        net = nn.Sequential(*modules)
-        first = next(m for m in modules if isinstance(m, nn.Linear))
-        last = [m for m in modules if isinstance(m, nn.Linear)][-1]
-        expected = (observation_size(kind, n_subtasks), output_size(kind, n_subtasks))
-        if (first.in_features, last.out_features) != expected:
+        name, kind, n_subtasks, layers = _check_payload(payload)
+    except ValueError as error:
+        raise ValueError(f"{path} holds an invalid policy: {error}") from None
+    return NetworkPolicy(name, nn.Sequential(*layers), kind, n_subtasks, backend)
+
+
+def _check_payload(payload: object) -> tuple[str, Kind, int, list[nn.Module]]:
+    """Validate a loaded payload completely, then build its layers."""
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(f"not a gym_mecoffload policy (expected format {_FORMAT!r})")
+    name, kind, n_subtasks, layers = (
+        payload.get(key) for key in ("name", "kind", "n_subtasks", "layers")
+    )
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a string; got {name!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+    limit = MAX_JOINT_SUBTASKS if kind == "joint" else 10_000
+    # Bounded before 3**n is computed: a crafted n = 10**9 must not hang the loader.
+    if (
+        isinstance(n_subtasks, bool)
+        or not isinstance(n_subtasks, int)
+        or not 1 <= n_subtasks <= limit
+    ):
+        raise ValueError(
+            f"n_subtasks must be an integer in [1, {limit}] for a {kind} policy; got {n_subtasks!r}"
+        )
+    if not isinstance(layers, list) or not layers:
+        raise ValueError("layers must be a non-empty list")
+    width = observation_size(kind, n_subtasks)
+    modules: list[nn.Module] = []
+    for index, layer in enumerate(layers):
+        where = f"layer {index}"
+        if not isinstance(layer, dict) or layer.get("type") not in (
+            "standardize",
+            "linear",
+            "relu",
+        ):
             raise ValueError(
-                f"layers map {first.in_features} -> {last.out_features} but a {kind} policy for "
-                f"{n_subtasks} subtasks needs {expected[0]} -> {expected[1]}"
+                f"{where} must be a dict of type standardize, linear or relu; got {layer!r:.80}"
             )
-    except (KeyError, TypeError, RuntimeError, StopIteration, IndexError) as error:
-        raise ValueError(f"{path} holds a malformed policy: {error!r}") from error
-    return NetworkPolicy(payload["name"], net, kind, n_subtasks, backend)
+        if layer["type"] == "relu":
+            modules.append(nn.ReLU())
+            continue
+        keys = ("mean", "std") if layer["type"] == "standardize" else ("weight", "bias")
+        tensors = [layer.get(key) for key in keys]
+        for key, tensor in zip(keys, tensors, strict=True):
+            if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+                raise ValueError(f"{where}'s {key} must be a float tensor; got {tensor!r:.80}")
+            if not torch.isfinite(tensor).all():
+                raise ValueError(f"{where}'s {key} holds non-finite values")
+        if layer["type"] == "standardize":
+            mean, std = tensors
+            if mean.shape != (width,) or std.shape != (width,):
+                raise ValueError(
+                    f"{where} standardises {width} inputs; got mean {tuple(mean.shape)} and std {tuple(std.shape)}"
+                )
+            if not (std > 0).all():
+                raise ValueError(f"{where}'s std must be > 0 (it divides)")
+            modules.append(Standardize(mean.numpy(), std.numpy()))
+            continue
+        weight, bias = tensors
+        if weight.ndim != 2 or weight.shape[1] != width or bias.shape != (weight.shape[0],):
+            raise ValueError(
+                f"{where} does not chain: it takes {width} inputs, so its weight must be "
+                f"(out, {width}) and its bias (out,); got {tuple(weight.shape)} and {tuple(bias.shape)}"
+            )
+        linear = nn.Linear(weight.shape[1], weight.shape[0])
+        linear.load_state_dict({"weight": weight, "bias": bias})
+        modules.append(linear)
+        width = weight.shape[0]
+    expected = output_size(kind, n_subtasks)
+    if not any(isinstance(m, nn.Linear) for m in modules) or width != expected:
+        raise ValueError(
+            f"the layers end with {width} outputs; a {kind} policy for {n_subtasks} subtasks needs {expected}"
+        )
+    return name, kind, n_subtasks, modules

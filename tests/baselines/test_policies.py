@@ -52,14 +52,14 @@ def test_save_load_round_trip(kind, tasks, tmp_path):
 
 
 def test_load_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no policy file at"):
+    with pytest.raises(FileNotFoundError, match="absent.pt"):
         load_policy(tmp_path / "absent.pt")
     path = random_policy("multilabel").save(tmp_path / "policy.pt")
     path.write_bytes(path.read_bytes()[:300])
-    with pytest.raises(ValueError, match=r"not a readable policy file \(truncated or corrupt\?\)"):
+    with pytest.raises(ValueError, match=r"not a readable policy file \(not a zip archive\)"):
         load_policy(path)
     torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
-    with pytest.raises(ValueError, match="is not a gym_mecoffload policy"):
+    with pytest.raises(ValueError, match="not a gym_mecoffload policy"):
         load_policy(tmp_path / "foreign.pt")
 
 
@@ -69,7 +69,7 @@ def test_mismatched_file_is_refused(tmp_path):
     payload["kind"] = "joint"  # 18 outputs cannot be 729 joint scores
     torch.save(payload, path)
     with pytest.raises(
-        ValueError, match=r"layers map 17 -> 18 but a joint policy for 6 subtasks needs 17 -> 729"
+        ValueError, match=r"the layers end with 18 outputs; a joint policy for 6 subtasks needs 729"
     ):
         load_policy(path)
 

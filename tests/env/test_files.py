@@ -139,7 +139,7 @@ def test_bit_flips_never_load_different_data(saved):
     dataset, path = saved
     original = path.read_bytes()
     rng = np.random.default_rng(0)
-    for position in rng.integers(0, len(original), size=200):
+    for position in rng.integers(0, len(original), size=400):
         flipped = bytearray(original)
         flipped[position] ^= 1 << int(rng.integers(8))
         path.write_bytes(bytes(flipped))
