@@ -87,7 +87,9 @@ def check_zip(path: Path, what: str) -> zipfile.ZipFile:
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except Exception as error:  # zipfile raises many types for crafted headers: fail closed
-        raise ValueError(f"{path} is not a readable {what} (not a zip archive): {error!r}") from None
+        raise ValueError(
+            f"{path} is not a readable {what} (not a zip archive): {error!r}"
+        ) from None
     try:
         for member in archive.infolist():
             if member.flag_bits & 0x1:

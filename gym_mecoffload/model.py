@@ -300,6 +300,16 @@ def _check_representable(name: str, array: np.ndarray, label: str | None = None)
         )
 
 
+def require_batch(batch: Any, name: str = "batch") -> TaskBatch:
+    """``batch`` if it is a :class:`TaskBatch`, else a TypeError saying how to make one."""
+    if not isinstance(batch, TaskBatch):
+        raise TypeError(
+            f"{name} must be a TaskBatch (TaskBatch.from_state(...) makes one from a mapping "
+            f"of the SPEC's fields); got {type(batch).__name__}"
+        )
+    return batch
+
+
 def features(batch: TaskBatch) -> np.ndarray:
     """The paper's input vector S for each task, float32, in engineering units.
 
@@ -307,6 +317,7 @@ def features(batch: TaskBatch) -> np.ndarray:
     ``edge_hz`` (GHz), ``edge_bandwidth`` (MB/s), ``cloud_bandwidth`` (MB/s):
     ``2n + 5`` columns in all (17 for the paper's n = 6).
     """
+    require_batch(batch)
     columns = [
         batch.cycles / GIGA,
         batch.data / MEGA,
@@ -441,6 +452,7 @@ def _check_finite_energy(
 def _stage_costs_batch_last(
     batch: TaskBatch, objective: Objective
 ) -> tuple[np.ndarray, np.ndarray]:
+    require_batch(batch)
     if objective.name == "latency":
         return _latency_terms(batch)
     if objective.name == "energy":
@@ -469,6 +481,7 @@ def stage_costs(
 
 def check_decisions(batch: TaskBatch, decisions: Any) -> np.ndarray:
     """``decisions`` as an int array of shape (N, n) with places in {0, 1, 2}, or ValueError."""
+    require_batch(batch)
     array = np.asarray(decisions)
     expected = (batch.n_tasks, batch.n_subtasks)
     if array.shape != expected:
@@ -542,7 +555,7 @@ def stage_costs_one(
     on tiny arrays costs more than the arithmetic: the same operations in the
     same order as the batch path, so the values are bit-identical (tested).
     """
-    if len(task) != 1:
+    if len(require_batch(task, "task")) != 1:
         raise ValueError(f"a single-task path takes a batch of one task; got {len(task)}")
     objective = as_objective(objective)
     cycles, data = task.cycles[0].tolist(), task.data[0].tolist()

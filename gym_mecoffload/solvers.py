@@ -26,6 +26,7 @@ from gym_mecoffload.model import (
     TaskBatch,
     check_indices,
     links_one,
+    require_batch,
     stage_costs,
     stage_costs_one,
     step_costs,
@@ -70,7 +71,7 @@ def optimal_q(batch: TaskBatch, objective: str | Objective = "latency") -> np.nd
     :class:`~gym_mecoffload.model.LinkCosts` plus the best cost to go.
     ``q[i, 0, DEVICE].min()`` is the optimal cost.
     """
-    q = np.empty((batch.n_subtasks, N_PLACES, N_PLACES, batch.n_tasks))
+    q = np.empty((require_batch(batch).n_subtasks, N_PLACES, N_PLACES, batch.n_tasks))
     for t, q_t, _ in _backward(batch, objective):
         q[t] = q_t
     return np.moveaxis(q, -1, 0)
@@ -86,7 +87,7 @@ def optimal(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndar
 
     Ties go to the lowest place index at each step (device before edge before cloud).
     """
-    n = batch.n_subtasks
+    n = require_batch(batch).n_subtasks
     decisions = np.empty((n, batch.n_tasks), dtype=DECISION_DTYPE)
     best = np.empty((n, N_PLACES, min(batch.n_tasks, _DP_CHUNK)), dtype=DECISION_DTYPE)
     for start in range(0, batch.n_tasks, _DP_CHUNK):
@@ -117,7 +118,7 @@ def optimal_next_place(
     optimal path (the DP's cost to go). ``step`` and ``previous_place`` are
     scalars or (N,) arrays; the result is (N,) int8.
     """
-    n_tasks, n = batch.n_tasks, batch.n_subtasks
+    n_tasks, n = require_batch(batch).n_tasks, batch.n_subtasks
     step = check_indices("step", step, n_tasks, n, f"subtask indices for tasks of {n} subtasks")
     previous_place = check_indices(
         "previous_place", previous_place, n_tasks, N_PLACES, "places 0, 1 or 2"
@@ -146,7 +147,7 @@ def exhaustive(batch: TaskBatch, objective: str | Objective = "latency") -> np.n
     Ties go to the lexicographically first decision. Raises ``ValueError`` for
     n > ``MAX_EXHAUSTIVE_SUBTASKS``.
     """
-    candidates = all_decisions(batch.n_subtasks).astype(np.intp)  # (K, n)
+    candidates = all_decisions(require_batch(batch).n_subtasks).astype(np.intp)  # (K, n)
     previous = np.zeros_like(candidates)
     previous[:, 1:] = candidates[:, :-1]
     steps = np.moveaxis(step_costs(batch, objective), 0, -1)  # (n, 3, 3, N), contiguous
@@ -178,6 +179,7 @@ def greedy(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarr
 
 
 def _everywhere(batch: TaskBatch, place: int) -> np.ndarray:
+    require_batch(batch)
     return np.full((batch.n_tasks, batch.n_subtasks), place, dtype=DECISION_DTYPE)
 
 
@@ -198,6 +200,7 @@ def cloud(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarra
 
 def random(batch: TaskBatch, rng: np.random.Generator) -> np.ndarray:
     """Every subtask's place uniformly at random, drawn only from ``rng``."""
+    require_batch(batch)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     return rng.integers(0, N_PLACES, size=(batch.n_tasks, batch.n_subtasks), dtype=DECISION_DTYPE)
@@ -297,7 +300,7 @@ SOLVERS = {
 
 def _everywhere_one(place: int) -> Callable[..., np.ndarray]:
     def decide(task: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
-        return np.full(task.n_subtasks, place, dtype=DECISION_DTYPE)
+        return np.full(require_batch(task, "task").n_subtasks, place, dtype=DECISION_DTYPE)
 
     decide.__doc__ = (
         f"Every subtask of a batch of one task on the {PLACES[place]}: the decision (n,)."

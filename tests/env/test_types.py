@@ -97,3 +97,25 @@ def test_a_wrong_cycles_length_is_blamed_on_cycles():
     state["data"] = [1e6, 1e6, 1e6]  # right for n = 2; cycles is the wrong one
     with pytest.raises(ValueError, match=r"options\['state'\]\['cycles'\] must have 2 entries"):
         env.reset(options={"state": state})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: gym_mecoffload.features(x),
+        lambda x: gym_mecoffload.latency(x, [[0]]),
+        lambda x: gym_mecoffload.energy(x, [[0]]),
+        lambda x: gym_mecoffload.solvers.optimal(x),
+        lambda x: gym_mecoffload.solvers.exhaustive(x),
+        lambda x: gym_mecoffload.solvers.greedy(x),
+        lambda x: gym_mecoffload.solvers.local(x),
+        lambda x: gym_mecoffload.solvers.random(x, np.random.default_rng()),
+        lambda x: gym_mecoffload.solvers.optimal_q(x),
+        lambda x: gym_mecoffload.solvers.optimal_next_place(x, 0, 0),
+        lambda x: gym_mecoffload.solvers.optimal_one(x),
+        lambda x: gym_mecoffload.solvers.SINGLE_TASK_SOLVERS["cloud"](x),
+    ],
+)
+def test_batch_functions_refuse_what_is_not_a_task_batch(call):
+    with pytest.raises(TypeError, match=r"must be a TaskBatch \(TaskBatch.from_state"):
+        call(one_task().state(0))
