@@ -228,3 +228,19 @@ def test_task_batch_and_its_subsets_are_read_only(index):
         for name in ("cycles", "data", "device_hz", "edge_bandwidth", "cloud_hz"):
             with pytest.raises(ValueError, match="read-only"):
                 getattr(batch, name)[...] = 0
+
+
+def test_from_features_inverts_features_in_si_units():
+    """features() is in Gcycles, MB, GHz and MB/s; from_features gives SI units back."""
+    task = one_task(cloud_hz=3e9)
+    back = TaskBatch.from_features(features(task), cloud_hz=3e9)
+    assert back.cycles.tolist() == [[1e9]] and back.data.tolist() == [[2e6, 4e6]]
+    assert (back.device_hz[0], back.edge_hz[0], back.cloud_hz[0]) == (1e9, 2e9, 3e9)
+    assert (back.edge_bandwidth[0], back.cloud_bandwidth[0]) == (1e6, 0.5e6)
+    tasks = sample_states(50, n_subtasks=4, rng=np.random.default_rng(3))
+    again = TaskBatch.from_features(features(tasks))
+    for name in ("cycles", "data", "device_hz", "edge_hz", "edge_bandwidth", "cloud_bandwidth"):
+        assert np.allclose(getattr(again, name), getattr(tasks, name), rtol=1e-6)  # float32
+    assert np.isinf(again.cloud_hz).all()
+    with pytest.raises(ValueError, match=r"features must have shape \(N, 2n \+ 5\) with n >= 1"):
+        TaskBatch.from_features(np.zeros((2, 8)))
