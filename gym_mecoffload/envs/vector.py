@@ -186,6 +186,7 @@ class _VectorBase(gym.vector.VectorEnv):
         self._placed = 0
         self._pending_reset = False
         self._best_cost = self._block.best_cost[self._slice]
+        self._index = np.arange(self._slice.start, self._slice.stop)  # the tasks in the block
 
     def _observe(self) -> np.ndarray:
         raise NotImplementedError
@@ -215,8 +216,7 @@ class _VectorBase(gym.vector.VectorEnv):
         raise NotImplementedError
 
     def _final_infos(self) -> dict[str, np.ndarray]:
-        index = np.arange(self._slice.start, self._slice.stop)
-        return self._block.final_infos(index, self._decision)
+        return self._block.final_infos(self._index, self._decision)
 
     def step(
         self, actions: Any
@@ -338,7 +338,6 @@ class MecOffloadVectorEnv(_VectorBase):
 
     def _start(self) -> None:
         super()._start()
-        self._index = np.arange(self._slice.start, self._slice.stop)
         self._totals = np.zeros((3, self.num_envs))  # objective, latency, energy so far
         self._previous = np.full(self.num_envs, DEVICE, dtype=np.intp)
         self._observation = self.layout.build(self._block.features[self._slice], 0, DEVICE)
