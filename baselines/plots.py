@@ -110,7 +110,7 @@ def plot_table1(results: dict, path: Path) -> Path:
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.set_ylabel("online delay per decision / Greedy's (log)")
     ax.set_title("Table 1: decision delay, one task at a time, one thread")
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2)  # clear of the bars
     return _save(figure, path)
 
 
