@@ -12,27 +12,21 @@ statistics of the training tasks, as for DIL.
 from __future__ import annotations
 
 import copy
-import tempfile
-import time
-import warnings
 from typing import Literal
 
 import gymnasium as gym
 import numpy as np
 from stable_baselines3 import DQN
-from stable_baselines3.common.logger import configure as configure_logger
 from torch import nn
-from tqdm import TqdmExperimentalWarning
 
 from baselines import config
 from baselines.dil import TrainingHistory
-from baselines.networks import StandardizeExtractor, observation_statistics
+from baselines.networks import StandardizeExtractor, learn_quietly, task_statistics
 from baselines.policies import NetworkPolicy
 from baselines.vec_env import MecOffloadSB3VecEnv
 from gym_mecoffload.envs import JointActionWrapper
 from gym_mecoffload.envs.tasks import RewardMode
-from gym_mecoffload.model import DEVICE, Scenario, TaskBatch, as_scenario, features, n_features
-from gym_mecoffload.observations import SequentialLayout
+from gym_mecoffload.model import Scenario, TaskBatch, as_scenario
 
 Formulation = Literal["sequential", "joint"]
 
@@ -110,40 +104,26 @@ def train_dqn(
         if task_pool is not None
         else as_scenario(scenario).sample(10_000, n_subtasks, rng=rng)
     )
-    x = features(sample)
-    if formulation == "sequential":
-        x = SequentialLayout(n_subtasks).build(x, 0, DEVICE)
-    statistics = observation_statistics(x, n_features(n_subtasks))
-    with tempfile.TemporaryDirectory() as logdir:
-        model = DQN(
-            "MlpPolicy",
-            env,
-            **config.DQN,
-            policy_kwargs={
-                "net_arch": list(hidden),
-                "features_extractor_class": StandardizeExtractor,
-                "features_extractor_kwargs": statistics,
-            },
-            seed=seed,
-            device="cpu",
-            tensorboard_log=None,
-            verbose=0,
-        )
-        model.set_logger(_silent_logger(logdir))
-        started = time.perf_counter()
-        with warnings.catch_warnings():
-            # SB3 draws its bar with tqdm.rich, which warns that it is experimental.
-            warnings.filterwarnings("ignore", category=TqdmExperimentalWarning)
-            model.learn(total_timesteps=timesteps, progress_bar=progress)
-        seconds = time.perf_counter() - started
+    statistics = task_statistics(sample, sequential=formulation == "sequential")
+    model = DQN(
+        "MlpPolicy",
+        env,
+        **config.DQN,
+        policy_kwargs={
+            "net_arch": list(hidden),
+            "features_extractor_class": StandardizeExtractor,
+            "features_extractor_kwargs": statistics,
+        },
+        seed=seed,
+        device="cpu",
+        tensorboard_log=None,
+        verbose=0,
+    )
+    seconds = learn_quietly(model, timesteps, progress=progress)
     net = _q_network_as_sequential(model)
     kind = "sequential" if formulation == "sequential" else "joint"
     policy_name = name or ("dqn" if formulation == "sequential" else "dqn_joint")
     return NetworkPolicy(policy_name, net, kind, n_subtasks), TrainingHistory(seconds=seconds)
-
-
-def _silent_logger(folder: str):
-    return configure_logger(folder, format_strings=[])
 
 
 def _q_network_as_sequential(model: DQN) -> nn.Sequential:

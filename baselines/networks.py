@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import copy
+import tempfile
+import time
+import warnings
 
 import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.logger import configure as configure_logger
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
+from tqdm import TqdmExperimentalWarning
 
 from baselines.policies import Kind, NetworkPolicy, Standardize
+from gym_mecoffload.model import DEVICE, TaskBatch, features, n_features
+from gym_mecoffload.observations import SequentialLayout
 
 
 class StandardizeExtractor(BaseFeaturesExtractor):
@@ -33,6 +41,27 @@ def observation_statistics(observations: np.ndarray, n_scaled: int) -> dict[str,
     std = np.ones(observations.shape[1], dtype=np.float32)
     mean[:n_scaled], std[:n_scaled] = fitted.mean.numpy(), fitted.std.numpy()
     return {"mean": mean, "std": std}
+
+
+def task_statistics(tasks: TaskBatch, *, sequential: bool) -> dict[str, np.ndarray]:
+    """:func:`observation_statistics` of the tasks' first observations: ``MecOffload-v0``'s
+    if ``sequential``, else S alone (the one-shot env's)."""
+    x = features(tasks)
+    if sequential:
+        x = SequentialLayout(tasks.n_subtasks).build(x, 0, DEVICE)
+    return observation_statistics(x, n_features(tasks.n_subtasks))
+
+
+def learn_quietly(model: BaseAlgorithm, timesteps: int, *, progress: bool) -> float:
+    """``model.learn`` with SB3's logger writing nothing; returns the seconds it took."""
+    with tempfile.TemporaryDirectory() as logdir:
+        model.set_logger(configure_logger(logdir, format_strings=[]))
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            # SB3 draws its bar with tqdm.rich, which warns that it is experimental.
+            warnings.filterwarnings("ignore", category=TqdmExperimentalWarning)
+            model.learn(total_timesteps=timesteps, progress_bar=progress)
+        return time.perf_counter() - started
 
 
 def actor_critic_policy(

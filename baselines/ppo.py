@@ -8,24 +8,22 @@ inputs are standardised with statistics of the training tasks, as for DQN.
 
 from __future__ import annotations
 
-import tempfile
-import time
-import warnings
-
 import numpy as np
 from stable_baselines3 import PPO
-from stable_baselines3.common.logger import configure as configure_logger
 from torch import nn
-from tqdm import TqdmExperimentalWarning
 
 from baselines import config
 from baselines.dil import TrainingHistory
-from baselines.networks import StandardizeExtractor, observation_statistics, to_network_policy
+from baselines.networks import (
+    StandardizeExtractor,
+    learn_quietly,
+    task_statistics,
+    to_network_policy,
+)
 from baselines.policies import NetworkPolicy
 from baselines.vec_env import MecOffloadSB3VecEnv
 from gym_mecoffload.envs.tasks import RewardMode
-from gym_mecoffload.model import DEVICE, Scenario, as_scenario, features, n_features
-from gym_mecoffload.observations import SequentialLayout
+from gym_mecoffload.model import Scenario, as_scenario
 
 
 def train_ppo(
@@ -48,28 +46,20 @@ def train_ppo(
         "MecOffload-v0", n_envs, n_subtasks=n_subtasks, scenario=scenario, reward_mode=reward_mode
     )
     sample = as_scenario(scenario).sample(10_000, n_subtasks, rng=rng)
-    observations = SequentialLayout(n_subtasks).build(features(sample), 0, DEVICE)
-    statistics = observation_statistics(observations, n_features(n_subtasks))
-    with tempfile.TemporaryDirectory() as logdir:
-        model = PPO(
-            "MlpPolicy",
-            env,
-            **config.PPO,
-            policy_kwargs={
-                "net_arch": {"pi": list(hidden), "vf": list(hidden)},
-                "activation_fn": nn.ReLU,
-                "features_extractor_class": StandardizeExtractor,
-                "features_extractor_kwargs": statistics,
-            },
-            seed=seed,
-            device="cpu",
-            verbose=0,
-        )
-        model.set_logger(configure_logger(logdir, format_strings=[]))
-        started = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=TqdmExperimentalWarning)
-            model.learn(total_timesteps=timesteps, progress_bar=progress)
-        seconds = time.perf_counter() - started
+    model = PPO(
+        "MlpPolicy",
+        env,
+        **config.PPO,
+        policy_kwargs={
+            "net_arch": {"pi": list(hidden), "vf": list(hidden)},
+            "activation_fn": nn.ReLU,
+            "features_extractor_class": StandardizeExtractor,
+            "features_extractor_kwargs": task_statistics(sample, sequential=True),
+        },
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+    seconds = learn_quietly(model, timesteps, progress=progress)
     policy = to_network_policy(name, model.policy, "sequential", n_subtasks)
     return policy, TrainingHistory(seconds=seconds)
