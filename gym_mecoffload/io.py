@@ -7,6 +7,7 @@ temporary files of writers that were killed are swept by the next write.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 import zipfile
@@ -52,16 +53,11 @@ def _umask() -> int:
 def _sweep_abandoned(path: Path) -> None:
     """Remove temporary files beside ``path`` whose writer no longer runs (killed mid-save)."""
     prefix = f".{path.name}."
-    for candidate in path.parent.glob(f"{glob_escape(prefix)}*{_TEMP_MARK}*"):
+    for candidate in path.parent.glob(f"{glob.escape(prefix)}*{_TEMP_MARK}*"):
         pid_text = candidate.name[len(prefix) :].split(_TEMP_MARK, 1)[0]
         if pid_text.isdigit() and not _running(int(pid_text)):
             with contextlib.suppress(FileNotFoundError):
                 candidate.unlink()
-
-
-def glob_escape(text: str) -> str:
-    """``text`` with glob's special characters taken literally."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
 def _running(pid: int) -> bool:
