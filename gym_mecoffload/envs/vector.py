@@ -103,7 +103,6 @@ class _VectorBase(gym.vector.VectorEnv):
         self.single_observation_space, self.single_action_space = self._single_spaces()
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._rows = np.arange(self.num_envs)
         self._np_random: np.random.Generator | None = None
         self._np_random_seed: int | None = None
         self._sampled: TaskBlock | None = None  # tasks drawn ahead
@@ -350,13 +349,7 @@ class MecOffloadVectorEnv(_VectorBase):
         t = self._placed
         links = self._block.step_links(t, self._index, self._previous, places)  # (3, N)
         self._totals += links  # subtask after subtask, as the single env adds them
-        # Move the one-hots in place, as the single env does.
-        observation, layout = self._observation, self.layout
-        observation[:, layout.step_offset + t] = 0.0
-        if t + 1 < self.n_subtasks:
-            observation[:, layout.step_offset + t + 1] = 1.0
-        observation[self._rows, layout.previous_offset + self._previous] = 0.0
-        observation[self._rows, layout.previous_offset + places] = 1.0
+        self.layout.advance(self._observation, t, self._previous, places)
         self._decision[:, t] = places
         self._previous = places
         self._placed += 1
