@@ -496,6 +496,29 @@ def check_decisions(batch: TaskBatch, decisions: Any) -> np.ndarray:
     return array.astype(np.intp, copy=False)
 
 
+def check_count(name: str, value: Any, low: int, high: int | None = None, why: str = "") -> int:
+    """``value`` as an int if it is an integer (not a bool) in [low, high] (no upper bound
+    if ``high`` is None), else a ValueError naming ``name``, the range and ``why``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an integer {bounds}{why}; got {value!r}")
+    return int(value)
+
+
+def holds_integers_below(array: np.ndarray, limit: int) -> bool:
+    """Whether ``array`` holds integers (not bools) in [0, limit): places, joint actions."""
+    return (
+        array.dtype != bool
+        and np.issubdtype(array.dtype, np.integer)
+        and (array.size == 0 or (array.min() >= 0 and array.max() < limit))
+    )
+
+
 def check_indices(name: str, value: object, size: int, limit: int, what: str) -> np.ndarray:
     """``value`` (a scalar or (size,)) as (size,) integer indices in [0, limit), or a ValueError
     naming ``name`` and saying ``what`` is allowed. Bools and floats are refused."""
@@ -742,10 +765,10 @@ class Scenario:
         """``n_tasks`` requirements drawn only from ``rng``."""
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-        for name, value, low in (("n_tasks", n_tasks, 0), ("n_subtasks", n_subtasks, 1)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-        n_tasks, n_subtasks = int(n_tasks), int(n_subtasks)
+        n_tasks, n_subtasks = (
+            check_count("n_tasks", n_tasks, 0),
+            check_count("n_subtasks", n_subtasks, 1),
+        )
         return TaskBatch(
             cycles=rng.uniform(*self.cycles, size=(n_tasks, n_subtasks)),
             data=rng.uniform(*self.data, size=(n_tasks, n_subtasks + 1)),

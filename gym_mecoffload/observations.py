@@ -19,17 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gym_mecoffload.model import DEVICE, N_PLACES, check_indices, n_features
-
-
-def _check_n_subtasks(n_subtasks: object) -> int:
-    if (
-        isinstance(n_subtasks, bool)
-        or not isinstance(n_subtasks, (int, np.integer))
-        or n_subtasks < 1
-    ):
-        raise ValueError(f"n_subtasks must be an integer >= 1; got {n_subtasks!r}")
-    return int(n_subtasks)
+from gym_mecoffload.model import DEVICE, N_PLACES, check_count, check_indices, n_features
 
 
 @dataclass(frozen=True)
@@ -50,7 +40,7 @@ class SequentialLayout:
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
-        n = _check_n_subtasks(self.n_subtasks)
+        n = check_count("n_subtasks", self.n_subtasks, 1)
         width = n_features(n)
         for name, value in (
             ("n_subtasks", n),

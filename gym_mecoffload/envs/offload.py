@@ -18,7 +18,16 @@ from gym_mecoffload.envs.tasks import (
     check_render_mode,
     final_info_one,
 )
-from gym_mecoffload.model import DEVICE, N_PLACES, Objective, Scenario, TaskBatch, n_features
+from gym_mecoffload.model import (
+    DEVICE,
+    N_PLACES,
+    Objective,
+    Scenario,
+    TaskBatch,
+    check_count,
+    holds_integers_below,
+    n_features,
+)
 from gym_mecoffload.observations import SequentialLayout
 
 # After a seeded reset, tasks are drawn in blocks of 1, 2, 4, ... up to this many, so
@@ -277,7 +286,7 @@ def _check_place(action: Any) -> int:
     ):
         return int(action)
     value = np.asarray(action)
-    if value.shape != () or not np.issubdtype(value.dtype, np.integer) or not 0 <= value < N_PLACES:
+    if value.shape != () or not holds_integers_below(value, N_PLACES):
         raise ValueError(
             f"action must be an integer place 0 (device), 1 (edge) or 2 (cloud); got {action!r}"
         )
@@ -355,11 +364,7 @@ class MecOffloadOneShotEnv(_OffloadBase):
         if self._done:
             raise RuntimeError("the episode is over (or never began): call reset() before step()")
         decision = np.asarray(action)
-        if (
-            decision.shape != (self.n_subtasks,)
-            or not np.issubdtype(decision.dtype, np.integer)
-            or ((decision < 0) | (decision >= N_PLACES)).any()
-        ):
+        if decision.shape != (self.n_subtasks,) or not holds_integers_below(decision, N_PLACES):
             raise ValueError(
                 f"action must be {self.n_subtasks} integer places in {{0, 1, 2}} "
                 f"(device, edge, cloud); got {action!r}"
@@ -406,11 +411,7 @@ class JointActionWrapper(gym.ActionWrapper):
 
     def action(self, action: Any) -> np.ndarray:
         value = np.asarray(action)
-        if (
-            value.shape != ()
-            or not np.issubdtype(value.dtype, np.integer)
-            or not 0 <= value < self.action_space.n
-        ):
+        if value.shape != () or not holds_integers_below(value, self.action_space.n):
             raise ValueError(
                 f"action must be an integer in [0, {self.action_space.n - 1}]; got {action!r}"
             )
@@ -422,16 +423,8 @@ MAX_JOINT_SUBTASKS = 39
 
 
 def _check_joint_subtasks(n_subtasks: Any) -> int:
-    if (
-        isinstance(n_subtasks, bool)
-        or not isinstance(n_subtasks, (int, np.integer))
-        or not 1 <= n_subtasks <= MAX_JOINT_SUBTASKS
-    ):
-        raise ValueError(
-            f"n_subtasks must be an integer in [1, {MAX_JOINT_SUBTASKS}] for joint actions "
-            f"(3**n must fit in an int64); got {n_subtasks!r}"
-        )
-    return int(n_subtasks)
+    why = " for joint actions (3**n must fit in an int64)"
+    return check_count("n_subtasks", n_subtasks, 1, MAX_JOINT_SUBTASKS, why)
 
 
 def decode_joint_actions(actions: np.ndarray, n_subtasks: int) -> np.ndarray:
@@ -442,12 +435,7 @@ def decode_joint_actions(actions: np.ndarray, n_subtasks: int) -> np.ndarray:
     n_subtasks = _check_joint_subtasks(n_subtasks)
     actions = np.asarray(actions)
     high = N_PLACES**n_subtasks
-    if (
-        actions.ndim != 1
-        or actions.dtype == bool
-        or not np.issubdtype(actions.dtype, np.integer)
-        or (actions.size and (actions.min() < 0 or actions.max() >= high))
-    ):
+    if actions.ndim != 1 or not holds_integers_below(actions, high):
         raise ValueError(
             f"actions must be a 1-D integer array of joint actions in [0, {high - 1}] for "
             f"{n_subtasks} subtasks; got {actions!r}"
@@ -462,12 +450,7 @@ def encode_joint_actions(decisions: np.ndarray) -> np.ndarray:
     Decisions must be integer places in {0, 1, 2}; n at most ``MAX_JOINT_SUBTASKS``.
     """
     decisions = np.asarray(decisions)
-    if (
-        decisions.ndim != 2
-        or decisions.dtype == bool
-        or not np.issubdtype(decisions.dtype, np.integer)
-        or (decisions.size and (decisions.min() < 0 or decisions.max() >= N_PLACES))
-    ):
+    if decisions.ndim != 2 or not holds_integers_below(decisions, N_PLACES):
         raise ValueError(
             "decisions must be a 2-D (N, n) integer array of places 0 (device), 1 (edge) "
             f"or 2 (cloud); got {decisions!r}"

@@ -18,6 +18,7 @@ from gym_mecoffload.model import (
     Scenario,
     TaskBatch,
     as_scenario,
+    check_count,
     features,
 )
 
@@ -90,13 +91,7 @@ class EnvSettings:
         task_pool: TaskBatch | None,
         reward_mode: str,
     ) -> EnvSettings:
-        if (
-            isinstance(n_subtasks, bool)
-            or not isinstance(n_subtasks, (int, np.integer))
-            or n_subtasks < 1
-        ):
-            raise ValueError(f"n_subtasks must be an integer >= 1; got {n_subtasks!r}")
-        n_subtasks = int(n_subtasks)
+        n_subtasks = check_count("n_subtasks", n_subtasks, 1)
         if reward_mode not in REWARD_MODES:
             raise ValueError(f"reward_mode must be one of {REWARD_MODES}; got {reward_mode!r}")
         if task_pool is not None:

@@ -35,7 +35,16 @@ from gym_mecoffload.envs.tasks import (
     TaskBlock,
     check_render_mode,
 )
-from gym_mecoffload.model import DEVICE, N_PLACES, Objective, Scenario, TaskBatch, n_features
+from gym_mecoffload.model import (
+    DEVICE,
+    N_PLACES,
+    Objective,
+    Scenario,
+    TaskBatch,
+    check_count,
+    holds_integers_below,
+    n_features,
+)
 from gym_mecoffload.observations import SequentialLayout
 
 GYMNASIUM_1 = int(gym.__version__.split(".")[0]) >= 1
@@ -78,12 +87,6 @@ class _VectorBase(gym.vector.VectorEnv):
         ``autoreset_mode``: ``"next_step"`` (default on gymnasium 1.x) or
         ``"same_step"`` (default on 0.29: ``final_observation`` / ``final_info``).
         """
-        if (
-            isinstance(num_envs, bool)
-            or not isinstance(num_envs, (int, np.integer))
-            or num_envs < 1
-        ):
-            raise ValueError(f"num_envs must be an integer >= 1; got {num_envs!r}")
         if autoreset_mode is None:
             autoreset_mode = "next_step" if GYMNASIUM_1 else "same_step"
         if autoreset_mode not in AUTORESET_MODES:
@@ -94,7 +97,7 @@ class _VectorBase(gym.vector.VectorEnv):
         self.render_mode = check_render_mode(render_mode)
         self.autoreset_mode = autoreset_mode
         self.metadata = {**type(self).metadata, **_autoreset_metadata(autoreset_mode)}
-        self.num_envs = int(num_envs)
+        self.num_envs = check_count("num_envs", num_envs, 1)
         self.n_subtasks = self.settings.n_subtasks
         self.reward_mode = self.settings.reward_mode
         self.is_vector_env = True  # gymnasium 0.29's VectorEnv sets these two
@@ -197,13 +200,7 @@ class _VectorBase(gym.vector.VectorEnv):
 
     def _check_actions(self, actions: Any, shape: tuple[int, ...]) -> np.ndarray:
         array = np.asarray(actions)
-        if (
-            array.shape != shape
-            or array.dtype == bool
-            or not np.issubdtype(array.dtype, np.integer)
-            or array.min() < 0
-            or array.max() >= N_PLACES
-        ):
+        if array.shape != shape or not holds_integers_below(array, N_PLACES):
             raise ValueError(
                 f"actions must be an integer array of shape {shape} holding places 0 (device), "
                 f"1 (edge) or 2 (cloud); got {actions!r}"
