@@ -329,9 +329,100 @@ def features(batch: TaskBatch) -> np.ndarray:
     return np.concatenate(columns, axis=1).astype(np.float32)
 
 
+def slot_features(slots: Slots) -> np.ndarray:
+    """Each slot's bandwidths b1 and b2 as the observation holds them: (N, n + 1, 2) float32
+    MB/s, converted as :func:`features` converts a task's."""
+    return np.stack([slots.edge_bandwidths / MEGA, slots.cloud_bandwidths / MEGA], axis=-1).astype(
+        np.float32
+    )
+
+
 def n_features(n_subtasks: int) -> int:
     """Length of :func:`features` rows for tasks of ``n_subtasks`` subtasks."""
     return 2 * n_subtasks + 5
+
+
+@dataclass(frozen=True)
+class Slots:
+    """A fluctuating channel's realisation for a batch of N tasks of n subtasks (SPEC-CHANNELS).
+
+    Slot k < n carries ``data[k]`` into subtask k; slot n carries the output back
+    to the device. Validated on construction like :class:`TaskBatch`.
+
+    Attributes:
+        edge_bandwidths: (N, n + 1) device <-> edge bandwidth of each slot, bytes/s (> 0).
+        cloud_bandwidths: (N, n + 1) edge <-> cloud bandwidth of each slot, bytes/s (> 0).
+        attempts: (N, n + 1) transfer attempts of each slot (integers >= 1): an
+            unreliable link repeats a failed transfer in full.
+    """
+
+    edge_bandwidths: np.ndarray
+    cloud_bandwidths: np.ndarray
+    attempts: np.ndarray
+
+    def __post_init__(self) -> None:
+        edge = real_array("edge_bandwidths", self.edge_bandwidths, "bytes/s")
+        if edge.ndim != 2 or edge.shape[1] < 2:
+            raise ValueError(
+                f"edge_bandwidths must have shape (N, n + 1) with n >= 1; got {edge.shape}"
+            )
+        cloud = real_array("cloud_bandwidths", self.cloud_bandwidths, "bytes/s")
+        attempts = np.asarray(self.attempts)
+        for name, array in (("cloud_bandwidths", cloud), ("attempts", attempts)):
+            if array.shape != edge.shape:
+                raise ValueError(
+                    f"{name} must have the shape of edge_bandwidths, {edge.shape}; got {array.shape}"
+                )
+        for name, array in (("edge_bandwidths", edge), ("cloud_bandwidths", cloud)):
+            bad = ~(array > 0) | ~np.isfinite(array)
+            if bad.any():
+                raise ValueError(
+                    f"{name} must be finite and > 0 (bytes/s); got {_first_bad(array, bad)}"
+                )
+            _check_representable(name.removesuffix("s"), array, name)
+        if attempts.dtype == bool or not np.issubdtype(attempts.dtype, np.integer):
+            raise ValueError(f"attempts must be integers >= 1; got dtype {attempts.dtype}")
+        if attempts.size and attempts.min() < 1:
+            raise ValueError(
+                f"attempts must be integers >= 1; got {_first_bad(attempts, attempts < 1)}"
+            )
+        for name, array in (
+            ("edge_bandwidths", edge),
+            ("cloud_bandwidths", cloud),
+            ("attempts", attempts.astype(np.int64)),
+        ):
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+
+    @classmethod
+    def fixed(cls, batch: TaskBatch) -> Slots:
+        """The paper's channel: every slot at the task's own bandwidths, one attempt each."""
+        shape = (batch.n_tasks, batch.n_subtasks + 1)
+        return cls(
+            np.broadcast_to(batch.edge_bandwidth[:, None], shape).copy(),
+            np.broadcast_to(batch.cloud_bandwidth[:, None], shape).copy(),
+            np.ones(shape, dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.attempts)
+
+    def __getitem__(self, index: Any) -> Slots:
+        """A sub-batch, indexed like :class:`TaskBatch`."""
+        if isinstance(index, (int, np.integer)):
+            index = [index]
+        return Slots(
+            self.edge_bandwidths[index], self.cloud_bandwidths[index], self.attempts[index]
+        )
+
+    def check_against(self, batch: TaskBatch) -> None:
+        """A ValueError unless these slots fit ``batch`` (N tasks of n subtasks: (N, n + 1))."""
+        expected = (batch.n_tasks, batch.n_subtasks + 1)
+        if self.attempts.shape != expected:
+            raise ValueError(
+                f"slots must have shape (N, n + 1) = {expected} for this batch; "
+                f"got {self.attempts.shape}"
+            )
 
 
 @dataclass(frozen=True)
@@ -381,33 +472,62 @@ def as_objective(objective: str | Objective) -> Objective:
 # contiguous vector op over the batch; the public functions return (N, ...) views.
 
 
-def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
-    # Always finite: TaskBatch holds every field in the float32 observation's range, so
-    # cycles / Hz < 3.4e47 / 1.2e-29 and bytes * s/byte < 3.4e44 * 1.7e32 stay below 1e77 s.
-    place_hz = np.stack([batch.device_hz, batch.edge_hz, batch.cloud_hz])  # (3, N)
-    run = batch.cycles.T[:, None, :] / place_hz  # (n, 3, N); cycles / inf == 0: free cloud
-    to_edge = 1.0 / batch.edge_bandwidth
-    to_cloud = 1.0 / batch.cloud_bandwidth
+def _latency_per_byte(edge_bandwidth: np.ndarray, cloud_bandwidth: np.ndarray) -> np.ndarray:
+    """Seconds per byte between each pair of places, (3, 3, *shape) for bandwidths of any shape."""
+    to_edge = 1.0 / edge_bandwidth
+    to_cloud = 1.0 / cloud_bandwidth
     zero = np.zeros_like(to_edge)
     # Traffic between device and cloud passes through the edge.
-    per_byte = np.array(
+    return np.array(
         [
             [zero, to_edge, to_edge + to_cloud],
             [to_edge, zero, to_cloud],
             [to_edge + to_cloud, to_cloud, zero],
         ]
-    )  # (3, 3, N)
-    return run, per_byte
+    )
+
+
+def _energy_per_byte(objective: Objective, edge_bandwidth: np.ndarray) -> np.ndarray:
+    """The device's joules per byte between each pair of places, (3, 3, *shape)."""
+    per_byte = np.zeros((N_PLACES, N_PLACES, *np.shape(edge_bandwidth)))
+    # Only the device's radio costs the device energy; edge <-> cloud is free to it.
+    per_byte[DEVICE, EDGE:] = objective.tx_power / edge_bandwidth
+    per_byte[EDGE:, DEVICE] = objective.rx_power / edge_bandwidth
+    return per_byte
+
+
+def per_byte_costs(
+    objective: str | Objective, edge_bandwidth: np.ndarray, cloud_bandwidth: np.ndarray
+) -> np.ndarray:
+    """The objective's cost of moving one byte from place a to place b, (3, 3, *shape), at
+    bandwidths (bytes/s) of any common shape: seconds, joules or their weighted sum.
+
+    Linear in ``1 / edge_bandwidth`` and ``1 / cloud_bandwidth``, whatever the objective.
+    """
+    objective = as_objective(objective)
+    edge_bandwidth, cloud_bandwidth = np.asarray(edge_bandwidth), np.asarray(cloud_bandwidth)
+    if objective.name == "latency":
+        return _latency_per_byte(edge_bandwidth, cloud_bandwidth)
+    energy = _energy_per_byte(objective, edge_bandwidth)
+    if objective.name == "energy":
+        return energy
+    w = objective.latency_weight
+    return w * _latency_per_byte(edge_bandwidth, cloud_bandwidth) + (1 - w) * energy
+
+
+def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
+    # Always finite: TaskBatch holds every field in the float32 observation's range, so
+    # cycles / Hz < 3.4e47 / 1.2e-29 and bytes * s/byte < 3.4e44 * 1.7e32 stay below 1e77 s.
+    place_hz = np.stack([batch.device_hz, batch.edge_hz, batch.cloud_hz])  # (3, N)
+    run = batch.cycles.T[:, None, :] / place_hz  # (n, 3, N); cycles / inf == 0: free cloud
+    return run, _latency_per_byte(batch.edge_bandwidth, batch.cloud_bandwidth)  # (3, 3, N)
 
 
 def _energy_terms(batch: TaskBatch, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
     run = np.zeros((batch.n_subtasks, N_PLACES, batch.n_tasks))
-    per_byte = np.zeros((N_PLACES, N_PLACES, batch.n_tasks))
     with np.errstate(over="ignore"):  # an overflow is refused just below, with its cause
         run[:, DEVICE] = objective.kappa * batch.cycles.T * batch.device_hz**2
-        # Only the device's radio costs the device energy; edge <-> cloud is free to it.
-        per_byte[DEVICE, EDGE:] = objective.tx_power / batch.edge_bandwidth
-        per_byte[EDGE:, DEVICE] = objective.rx_power / batch.edge_bandwidth
+        per_byte = _energy_per_byte(objective, batch.edge_bandwidth)
         _check_finite_energy(batch, objective, run, per_byte)
     return run, per_byte
 
@@ -548,22 +668,51 @@ class LinkCosts:
     the return of the output ``data[n]`` to the device. A decision's cost is the
     sum of its n links. One subtask at a time keeps the solvers' working set
     in the CPU cache.
+
+    With ``slots`` (a fluctuating channel's realisation, :class:`Slots`), the
+    transfer of ``data[k]`` uses slot k's bandwidths and is repeated
+    ``attempts[k]`` times; without, every transfer uses the task's bandwidths.
     """
 
-    def __init__(self, batch: TaskBatch, objective: str | Objective = "latency") -> None:
-        self.run, self.per_byte = _stage_costs_batch_last(batch, as_objective(objective))
+    def __init__(
+        self,
+        batch: TaskBatch,
+        objective: str | Objective = "latency",
+        slots: Slots | None = None,
+    ) -> None:
+        objective = as_objective(objective)
+        self.run, per_byte = _stage_costs_batch_last(batch, objective)
         self.data = np.ascontiguousarray(batch.data.T)  # (n + 1, N)
         self.n_subtasks = batch.n_subtasks
+        self.slots = slots
+        if slots is None:  # the paper's fixed channel: one per-byte table for every transfer
+            self.per_byte = [per_byte] * (self.n_subtasks + 1)
+            return
+        slots.check_against(batch)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, with its cause
+            per_slot = per_byte_costs(objective, slots.edge_bandwidths.T, slots.cloud_bandwidths.T)
+            self.per_byte = list(np.moveaxis(per_slot, 2, 0))  # n + 1 of (3, 3, N)
+            # A failed attempt is repeated in full: slot k moves attempts[k] times its bytes.
+            self.data = self.data * slots.attempts.T
+            worst = self.data * per_slot.max(axis=(0, 1))
+        if not np.isfinite(worst).all():
+            k, i = (int(v) for v in np.argwhere(~np.isfinite(worst))[0])
+            raise ValueError(
+                f"slot {k} of task {i} costs more than a float64 holds: "
+                f"{batch.data[i, k]!r} bytes, {slots.attempts[i, k]} attempts at "
+                f"edge_bandwidth={slots.edge_bandwidths[i, k]!r}, "
+                f"cloud_bandwidth={slots.cloud_bandwidths[i, k]!r} bytes/s"
+            )
 
     def __call__(self, t: int, then: np.ndarray | None = None) -> np.ndarray:
         """Subtask t's links, plus ``then[p, i]`` (a cost after p, e.g. the DP's cost to go) if given."""
         at_place = self.run[t]  # (3, N): what depends on p alone, added once per prev below
         if t == self.n_subtasks - 1:
             # The output returns from p to the device.
-            at_place = at_place + self.data[t + 1] * self.per_byte[:, DEVICE]
+            at_place = at_place + self.data[t + 1] * self.per_byte[t + 1][:, DEVICE]
         if then is not None:
             at_place = at_place + then
-        link = self.data[t] * self.per_byte
+        link = self.data[t] * self.per_byte[t]
         link += at_place
         return link
 
@@ -634,13 +783,15 @@ def links_one(task: TaskBatch, objective: str | Objective = "latency") -> list[l
     return links
 
 
-def step_costs(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+def step_costs(
+    batch: TaskBatch, objective: str | Objective = "latency", slots: Slots | None = None
+) -> np.ndarray:
     """Every link of :class:`LinkCosts` at once, shape (N, n, 3, 3): ``steps[i, t, prev, p]``.
 
     The result is a view of a batch-last array: ``np.moveaxis(steps, 0, -1)``
-    is contiguous.
+    is contiguous. ``slots``: a fluctuating channel's realisation, as in :class:`LinkCosts`.
     """
-    links = LinkCosts(batch, objective)
+    links = LinkCosts(batch, objective, slots)
     steps = np.empty((batch.n_subtasks, N_PLACES, N_PLACES, batch.n_tasks))
     for t in range(batch.n_subtasks):
         steps[t] = links(t)
@@ -656,14 +807,23 @@ def path_cost(steps: np.ndarray, decisions: np.ndarray) -> np.ndarray:
     return steps[rows, np.arange(n), previous, decisions].sum(axis=1)
 
 
-def cost(batch: TaskBatch, decisions: Any, objective: str | Objective = "latency") -> np.ndarray:
-    """Cost of each task's decision, shape (N,): seconds, joules or their weighted sum."""
-    return path_cost(step_costs(batch, objective), check_decisions(batch, decisions))
+def cost(
+    batch: TaskBatch,
+    decisions: Any,
+    objective: str | Objective = "latency",
+    slots: Slots | None = None,
+) -> np.ndarray:
+    """Cost of each task's decision, shape (N,): seconds, joules or their weighted sum.
+
+    ``slots``: the realised channel (:class:`Slots`) when it fluctuates; the task's
+    own bandwidths for every transfer when None (the paper's model).
+    """
+    return path_cost(step_costs(batch, objective, slots), check_decisions(batch, decisions))
 
 
-def latency(batch: TaskBatch, decisions: Any) -> np.ndarray:
+def latency(batch: TaskBatch, decisions: Any, slots: Slots | None = None) -> np.ndarray:
     """End-to-end latency in seconds of each task's decision, shape (N,)."""
-    return cost(batch, decisions, "latency")
+    return cost(batch, decisions, "latency", slots)
 
 
 def energy(

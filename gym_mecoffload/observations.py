@@ -3,7 +3,8 @@
 The observation of a task of ``n`` subtasks is ``3n + 8`` float32 entries:
 
 * ``[0, 2n + 5)``: the task's requirement S (:func:`~gym_mecoffload.model.features`,
-  engineering units: Gcycles, MB, GHz, MB/s);
+  engineering units: Gcycles, MB, GHz, MB/s); under a fluctuating channel its two
+  bandwidths ``[2n + 3, 2n + 5)`` are the current slot's (SPEC-CHANNELS);
 * ``[2n + 5, 3n + 5)``: one-hot index of the current subtask (all zero once the
   task is done);
 * ``[3n + 5, 3n + 8)``: one-hot place of the previous subtask (the device before
@@ -28,6 +29,7 @@ class SequentialLayout:
 
     Attributes (plain ints, looked up on every env step):
         n_task_features: width of S, ``2n + 5``.
+        bandwidth_offset: index of b1, followed by b2 (MB/s): the current slot's.
         step_offset: index of the one-hot entry of subtask 0.
         previous_offset: index of the one-hot entry of the device as the previous place.
         size: entries per observation, ``3n + 8``.
@@ -35,6 +37,7 @@ class SequentialLayout:
 
     n_subtasks: int
     n_task_features: int = field(init=False)
+    bandwidth_offset: int = field(init=False)
     step_offset: int = field(init=False)
     previous_offset: int = field(init=False)
     size: int = field(init=False)
@@ -45,6 +48,7 @@ class SequentialLayout:
         for name, value in (
             ("n_subtasks", n),
             ("n_task_features", width),
+            ("bandwidth_offset", width - 2),
             ("step_offset", width),
             ("previous_offset", width + n),
             ("size", width + n + N_PLACES),
@@ -68,13 +72,18 @@ class SequentialLayout:
         step: int,
         previous_place: np.ndarray | int,
         place: np.ndarray | int,
+        bandwidths: np.ndarray | None = None,
     ) -> None:
         """Move ``observation`` in place from subtask ``step`` (the one before it at
         ``previous_place``) to the next subtask, with subtask ``step`` now at ``place``:
         :meth:`build`'s vector for the next step, at the cost of four writes.
 
         One observation (size,) with int places, or a batch (N, size) with (N,) places.
+        ``bandwidths``: the next slot's b1 and b2 (MB/s, (2,) or (N, 2)) under a
+        fluctuating channel; None keeps them.
         """
+        if bandwidths is not None:
+            observation[..., self.bandwidth_offset : self.n_task_features] = bandwidths
         if observation.ndim == 1:  # one env's step: plain scalar writes, the cheapest
             observation[self.step_offset + step] = 0.0
             if step + 1 < self.n_subtasks:
@@ -94,11 +103,13 @@ class SequentialLayout:
         task_features: np.ndarray,
         step: np.ndarray | int,
         previous_place: np.ndarray | int,
+        bandwidths: np.ndarray | None = None,
     ) -> np.ndarray:
         """Observations (N, 3n + 8) float32 from S (N, 2n + 5) and the step and previous place.
 
         ``step`` and ``previous_place`` are scalars or (N,) integer arrays; a step
         equal to n (the task is done) leaves the subtask one-hot all zero.
+        ``bandwidths`` (N, 2), MB/s: the current slot's b1 and b2, in place of S's.
         """
         task_features = np.asarray(task_features, dtype=np.float32)
         if task_features.ndim != 2 or task_features.shape[1] != self.n_task_features:
@@ -115,6 +126,11 @@ class SequentialLayout:
         ).astype(np.intp)
         observations = np.zeros((size, self.size), dtype=np.float32)
         observations[:, : self.n_task_features] = task_features
+        if bandwidths is not None:
+            bandwidths = np.asarray(bandwidths, dtype=np.float32)
+            if bandwidths.shape != (size, 2):
+                raise ValueError(f"bandwidths must have shape ({size}, 2); got {bandwidths.shape}")
+            observations[:, self.bandwidth_offset : self.n_task_features] = bandwidths
         rows = np.arange(size)
         running = step < self.n_subtasks
         observations[rows[running], self.step_offset + step[running]] = 1.0

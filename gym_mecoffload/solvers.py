@@ -23,6 +23,7 @@ from gym_mecoffload.model import (
     PLACES,
     LinkCosts,
     Objective,
+    Slots,
     TaskBatch,
     check_indices,
     links_one,
@@ -41,7 +42,7 @@ _EXHAUSTIVE_CHUNK_ELEMENTS = 2**22  # tasks x decisions evaluated at once (32 MB
 
 
 def _backward(
-    batch: TaskBatch, objective: str | Objective
+    batch: TaskBatch, objective: str | Objective, slots: Slots | None = None
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """The DP from the last subtask to the first, one subtask at a time.
 
@@ -49,7 +50,7 @@ def _backward(
     subtask t plus the best cost to go after it, ``best[prev, i]`` (3, N) the
     place p that minimises it, ties to the lowest index.
     """
-    links = LinkCosts(batch, objective)
+    links = LinkCosts(batch, objective, slots)
     to_go = None  # (3, N): best cost from each place of subtask t onwards
     for t in range(batch.n_subtasks - 1, -1, -1):
         q = links(t, then=to_go)
@@ -82,17 +83,23 @@ def optimal_q(batch: TaskBatch, objective: str | Objective = "latency") -> np.nd
 _DP_CHUNK = 8192
 
 
-def optimal(batch: TaskBatch, objective: str | Objective = "latency") -> np.ndarray:
+def optimal(
+    batch: TaskBatch, objective: str | Objective = "latency", slots: Slots | None = None
+) -> np.ndarray:
     """Exact optimum by dynamic programming over the n x 3 trellis, O(9n) per task.
 
     Ties go to the lowest place index at each step (device before edge before cloud).
+    With ``slots`` (a fluctuating channel's realisation), the optimum on those slots:
+    the clairvoyant decision of SPEC-CHANNELS, which knows the whole future.
     """
     n = require_batch(batch).n_subtasks
     decisions = np.empty((n, batch.n_tasks), dtype=DECISION_DTYPE)
     best = np.empty((n, N_PLACES, min(batch.n_tasks, _DP_CHUNK)), dtype=DECISION_DTYPE)
     for start in range(0, batch.n_tasks, _DP_CHUNK):
-        chunk = batch if batch.n_tasks <= _DP_CHUNK else batch[start : start + _DP_CHUNK]
-        for t, _, best_t in _backward(chunk, objective):
+        whole = batch.n_tasks <= _DP_CHUNK
+        chunk = batch if whole else batch[start : start + _DP_CHUNK]
+        chunk_slots = slots if whole or slots is None else slots[start : start + _DP_CHUNK]
+        for t, _, best_t in _backward(chunk, objective, chunk_slots):
             best[t, :, : len(chunk)] = best_t
         place = best[0, DEVICE, : len(chunk)]
         decisions[0, start : start + len(chunk)] = place

@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from gym_mecoffload.channels.processes import Channel
 from gym_mecoffload.envs.rendering import render_ansi, render_rgb
 from gym_mecoffload.envs.tasks import (
     RENDER_FPS,
@@ -55,6 +56,8 @@ class _OffloadBase(gym.Env):
         rx_power: float = 0.1,
         task_pool: TaskBatch | None = None,
         reward_mode: RewardMode = "absolute",
+        channel: str | Channel = "static",
+        outage_probability: float = 0.0,
         render_mode: str | None = None,
     ) -> None:
         """See the class docstring for every argument."""
@@ -65,6 +68,8 @@ class _OffloadBase(gym.Env):
         self.objective = self.settings.objective
         self.task_pool = self.settings.task_pool
         self.reward_mode = self.settings.reward_mode
+        self.channel = self.settings.channel
+        self._fixed = self.channel.fixed  # the paper's channel: no slot to show
         self._sampled: TaskBlock | None = None  # tasks drawn ahead from np_random
         self._sampled_used = 0
         self._block: TaskBlock | None = None  # the block holding this episode's task
@@ -90,13 +95,18 @@ class _OffloadBase(gym.Env):
             self._sampled = None  # a new seed starts a new stream of tasks
         self._placed = 0
         if "state" in options:
-            self._block = TaskBlock.build(self.settings.given(options["state"]), self.settings)
+            self._block = TaskBlock.draw(
+                self.settings.given(options["state"]), self.settings, self.np_random
+            )
             self._index = 0
             return
         if self._sampled is None or self._sampled_used == len(self._sampled.tasks):
             size = 1 if self._sampled is None else min(2 * len(self._sampled.tasks), _MAX_BLOCK)
             tasks = self.settings.sample(size, self.np_random)
-            self._sampled, self._sampled_used = TaskBlock.build(tasks, self.settings), 0
+            self._sampled, self._sampled_used = (
+                TaskBlock.draw(tasks, self.settings, self.np_random),
+                0,
+            )
         self._block, self._index = self._sampled, self._sampled_used
         self._sampled_used += 1
 
@@ -256,6 +266,8 @@ class MecOffloadEnv(_OffloadBase):
         self._totals = [0.0, 0.0, 0.0]  # the episode's objective, latency and energy so far
         self._observation = self.layout.first(self._block.features[self._index])
         self._previous = DEVICE
+        # Under a fluctuating channel each step shows the next slot's bandwidths.
+        self._slot_features = None if self._fixed else self._block.slot_features[self._index]
         return self._observation.copy(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -268,7 +280,10 @@ class MecOffloadEnv(_OffloadBase):
         totals[0] += step_cost
         totals[1] += self._latency_links[t][previous][place]
         totals[2] += self._energy_links[t][previous][place]
-        self.layout.advance(self._observation, t, previous, place)
+        slots = self._slot_features
+        self.layout.advance(
+            self._observation, t, previous, place, None if slots is None else slots[t + 1]
+        )
         self._decision[t] = place
         self._previous = place
         self._placed += 1

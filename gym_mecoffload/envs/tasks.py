@@ -11,15 +11,19 @@ from typing import Any, Literal
 import numpy as np
 
 from gym_mecoffload import solvers
+from gym_mecoffload.channels.experts import MdpExpert, rollout
+from gym_mecoffload.channels.processes import Channel, ChannelModel
 from gym_mecoffload.model import (
     N_PLACES,
     LinkCosts,
     Objective,
     Scenario,
+    Slots,
     TaskBatch,
     as_scenario,
     check_count,
     features,
+    slot_features,
 )
 
 RewardMode = Literal["absolute", "relative"]
@@ -76,6 +80,7 @@ class EnvSettings:
     objective: Objective
     task_pool: TaskBatch | None
     reward_mode: RewardMode
+    channel: ChannelModel
 
     @classmethod
     def validate(
@@ -90,6 +95,8 @@ class EnvSettings:
         rx_power: float,
         task_pool: TaskBatch | None,
         reward_mode: str,
+        channel: str | Channel,
+        outage_probability: float,
     ) -> EnvSettings:
         n_subtasks = check_count("n_subtasks", n_subtasks, 1)
         if reward_mode not in REWARD_MODES:
@@ -101,12 +108,14 @@ class EnvSettings:
                 raise ValueError(
                     f"task_pool has {task_pool.n_subtasks} subtasks; this env has n_subtasks={n_subtasks}"
                 )
+        scenario = as_scenario(scenario)
         return cls(
             n_subtasks=n_subtasks,
-            scenario=as_scenario(scenario),
+            scenario=scenario,
             objective=_make_objective(objective, latency_weight, kappa, tx_power, rx_power),
             task_pool=task_pool,
             reward_mode=reward_mode,
+            channel=ChannelModel.build(channel, outage_probability, scenario),
         )
 
     @classmethod
@@ -163,24 +172,51 @@ class TaskBlock:
     tasks: TaskBatch
     features: np.ndarray  # (B, 2n + 5) float32
     measures: np.ndarray  # (3, n, 3, 3, B)
-    best: np.ndarray  # (B, n) int64, the exact optimum
+    best: np.ndarray  # (B, n) int64, the exact (under a fluctuating channel: clairvoyant) optimum
     best_cost: np.ndarray  # (B,)
     best_latency: np.ndarray  # (B,)
+    slots: Slots  # the realised channel, (B, n + 1) per field
+    slot_features: np.ndarray  # (B, n + 1, 2) float32: each slot's b1 and b2 as observed
+    mdp: np.ndarray  # (B, n) int64: what the channel's MDP expert does on each episode
+    mdp_cost: np.ndarray  # (B,)
 
     @classmethod
-    def build(cls, tasks: TaskBatch, settings: EnvSettings) -> TaskBlock:
+    def draw(cls, tasks: TaskBatch, settings: EnvSettings, rng: np.random.Generator) -> TaskBlock:
+        """:meth:`build` on ``tasks`` after drawing their channel slots from ``rng`` (nothing
+        is drawn for the paper's static, reliable channel)."""
+        tasks, slots = settings.channel.realise(tasks, rng)
+        return cls.build(tasks, settings, slots)
+
+    @classmethod
+    def build(
+        cls, tasks: TaskBatch, settings: EnvSettings, slots: Slots | None = None
+    ) -> TaskBlock:
+        """The block of ``tasks`` on realised ``slots`` (None: the tasks' own bandwidths)."""
         objective = settings.objective
         n = tasks.n_subtasks
+        fixed = slots is None or settings.channel.fixed
+        if slots is None:
+            slots = Slots.fixed(tasks)
+        on_slots = (
+            None if fixed else slots
+        )  # the paper's path, bit for bit, when nothing fluctuates
         measures = np.empty((3, n, N_PLACES, N_PLACES, len(tasks)))
         for m, measure in enumerate((objective, "latency", replace(objective, name="energy"))):
             if m == 1 and objective.name == "latency":
                 measures[1] = measures[0]
                 continue
-            links = LinkCosts(tasks, measure)
+            links = LinkCosts(tasks, measure, on_slots)
             for t in range(n):
                 measures[m, t] = links(t)
-        best = solvers.optimal(tasks, objective).astype(np.int64)
-        best_cost, best_latency = left_fold(_path_links(measures[:2], np.arange(len(tasks)), best))
+        best = solvers.optimal(tasks, objective, on_slots).astype(np.int64)
+        everyone = np.arange(len(tasks))
+        best_cost, best_latency = left_fold(_path_links(measures[:2], everyone, best))
+        if fixed:  # the MDP expert of a static channel is the DP itself
+            mdp, mdp_cost = best, best_cost
+        else:
+            expert = MdpExpert(tasks, settings.channel, objective)
+            mdp = rollout(tasks, slots, expert)
+            mdp_cost = left_fold(_path_links(measures[:1], everyone, mdp))[0]
         if settings.reward_mode == "relative":
             # Every reward is a link over the optimal cost: the dearest link must divide finitely.
             dearest = measures[0].max(axis=(0, 1, 2))
@@ -194,7 +230,18 @@ class TaskBlock:
                     f"dearest step of {float(dearest[i])!r}; use reward_mode='absolute' for "
                     "tasks that can cost (almost) nothing"
                 )
-        return cls(tasks, features(tasks), measures, best, best_cost, best_latency)
+        return cls(
+            tasks,
+            features(tasks),
+            measures,
+            best,
+            best_cost,
+            best_latency,
+            slots,
+            slot_features(slots),
+            mdp,
+            mdp_cost,
+        )
 
     def final_infos(
         self, index: np.ndarray, decisions: np.ndarray, totals: np.ndarray | None = None
@@ -215,6 +262,11 @@ class TaskBlock:
             "optimal_cost": self.best_cost[index],
             "optimal_latency": self.best_latency[index],
             "optimal_decision": self.best[index],
+            "mdp_cost": self.mdp_cost[index],
+            "mdp_decision": self.mdp[index],
+            "edge_bandwidths": self.slots.edge_bandwidths[index],
+            "cloud_bandwidths": self.slots.cloud_bandwidths[index],
+            "attempts": self.slots.attempts[index],
         }
 
     def path_links(self, index: np.ndarray, decisions: np.ndarray) -> np.ndarray:
@@ -269,4 +321,9 @@ def final_info_one(
         "optimal_cost": float(block.best_cost[index]),
         "optimal_latency": float(block.best_latency[index]),
         "optimal_decision": block.best[index].copy(),
+        "mdp_cost": float(block.mdp_cost[index]),
+        "mdp_decision": block.mdp[index].copy(),
+        "edge_bandwidths": block.slots.edge_bandwidths[index].copy(),
+        "cloud_bandwidths": block.slots.cloud_bandwidths[index].copy(),
+        "attempts": block.slots.attempts[index].copy(),
     }

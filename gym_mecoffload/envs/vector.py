@@ -25,6 +25,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
+from gym_mecoffload.channels.processes import Channel
 from gym_mecoffload.envs.offload import OBS_HIGH
 from gym_mecoffload.envs.rendering import render_ansi, render_rgb
 from gym_mecoffload.envs.tasks import (
@@ -79,6 +80,8 @@ class _VectorBase(gym.vector.VectorEnv):
         rx_power: float = 0.1,
         task_pool: TaskBatch | None = None,
         reward_mode: RewardMode = "absolute",
+        channel: str | Channel = "static",
+        outage_probability: float = 0.0,
         render_mode: str | None = None,
         autoreset_mode: str | None = None,
     ) -> None:
@@ -164,7 +167,10 @@ class _VectorBase(gym.vector.VectorEnv):
             given = self.settings.given(options["state"], sizes=(1, self.num_envs))
             if len(given) == 1:
                 given = given[np.zeros(self.num_envs, dtype=np.intp)]
-            self._block, self._slice = TaskBlock.build(given, self.settings), self._slice_at(0)
+            self._block, self._slice = (
+                TaskBlock.draw(given, self.settings, self.np_random),
+                self._slice_at(0),
+            )
         else:
             self._draw()
         self._start()
@@ -180,7 +186,10 @@ class _VectorBase(gym.vector.VectorEnv):
             episodes = 1 if sampled is None else 2 * len(sampled.tasks) // self.num_envs
             episodes = min(episodes, max(1, _MAX_BLOCK_TASKS // self.num_envs))
             tasks = self.settings.sample(episodes * self.num_envs, self.np_random)
-            self._sampled, self._sampled_used = TaskBlock.build(tasks, self.settings), 0
+            self._sampled, self._sampled_used = (
+                TaskBlock.draw(tasks, self.settings, self.np_random),
+                0,
+            )
         self._block, self._slice = self._sampled, self._slice_at(self._sampled_used)
         self._sampled_used += self.num_envs
 
@@ -346,7 +355,10 @@ class MecOffloadVectorEnv(_VectorBase):
         t = self._placed
         links = self._block.step_links(t, self._index, self._previous, places)  # (3, N)
         self._totals += links  # subtask after subtask, as the single env adds them
-        self.layout.advance(self._observation, t, self._previous, places)
+        slots = None
+        if not self.settings.channel.fixed:  # the next slot's bandwidths
+            slots = self._block.slot_features[self._index, min(t + 1, self.n_subtasks)]
+        self.layout.advance(self._observation, t, self._previous, places, slots)
         self._decision[:, t] = places
         self._previous = places
         self._placed += 1

@@ -1,0 +1,390 @@
+"""Channel processes: how the bandwidths b1 and b2 change from one transfer slot to the next,
+and how often an unreliable transfer must be repeated (SPEC-CHANNELS sections 1 and 2).
+
+A task of n subtasks has n + 1 transfer slots; :meth:`ChannelModel.realise` draws
+every slot's bandwidths and attempt counts of a batch of tasks at once, from the
+generator it is given (an env's ``np_random`` at reset), so a seed fixes an episode
+whatever the agent does. The experts of :mod:`gym_mecoffload.channels.experts`
+use each process's law through :meth:`ChannelModel.link_laws`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gym_mecoffload.model import (
+    Scenario,
+    Slots,
+    TaskBatch,
+    _check_representable,
+    as_scenario,
+    check_count,
+    real_array,
+    real_number,
+)
+
+CHANNELS = ("static", "iid", "markov", "rayleigh")
+LINKS = ("edge", "cloud")  # device <-> edge (b1), edge <-> cloud (b2)
+
+
+def _pair(name: str, value: Any, unit: str) -> tuple[float, float]:
+    """A per-link parameter: one number for both links, or an (edge, cloud) pair."""
+    if isinstance(value, (tuple, list, np.ndarray)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{name} must be a number or an (edge, cloud) pair ({unit}); got {value!r}"
+            )
+        return tuple(real_number(name, v) for v in value)  # type: ignore[return-value]
+    number = real_number(name, value)
+    return number, number
+
+
+@dataclass(frozen=True)
+class StaticChannel:
+    """The paper's channel: every slot keeps the task's bandwidths."""
+
+    name: ClassVar[str] = "static"
+
+
+@dataclass(frozen=True)
+class IIDChannel:
+    """Every slot's bandwidths drawn afresh, uniformly from the scenario's ranges (with its floor)."""
+
+    name: ClassVar[str] = "iid"
+
+
+@dataclass(frozen=True)
+class MarkovChannel:
+    """A finite-state Markov channel per link.
+
+    Each slot stays at its level with probability ``stay``, else moves one level up
+    or down with equal probability (reflecting at the ends: from an end level it
+    moves to its one neighbour). The first slot's level is uniform.
+
+    Attributes:
+        stay: probability of keeping the level from one slot to the next, in [0, 1].
+        n_levels: K, used when the levels are not given (default 4).
+        edge_levels, cloud_levels: the K levels of each link in bytes/s, increasing;
+            default: the midpoints of K equal parts of the scenario's sampled range.
+    """
+
+    name: ClassVar[str] = "markov"
+    stay: float = 0.7
+    n_levels: int = 4
+    edge_levels: tuple[float, ...] | None = None
+    cloud_levels: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        stay = real_number("stay", self.stay)
+        if not 0.0 <= stay <= 1.0:
+            raise ValueError(f"stay must be a probability in [0, 1]; got {self.stay!r}")
+        object.__setattr__(self, "stay", stay)
+        check_count("n_levels", self.n_levels, 1, 64, " (levels of the Markov channel)")
+        for name in ("edge_levels", "cloud_levels"):
+            levels = getattr(self, name)
+            if levels is None:
+                continue
+            array = real_array(name, levels, "bytes/s")
+            if array.ndim != 1 or not 1 <= len(array) <= 64:
+                raise ValueError(f"{name} must be 1 to 64 bandwidths (bytes/s); got {levels!r}")
+            if not (np.isfinite(array).all() and (array > 0).all() and (np.diff(array) > 0).all()):
+                raise ValueError(
+                    f"{name} must be finite, > 0 and increasing (bytes/s); got {levels!r}"
+                )
+            object.__setattr__(self, name, tuple(array.tolist()))
+
+
+@dataclass(frozen=True)
+class RayleighChannel:
+    """Block Rayleigh fading, independent per slot: ``b = W * log2(1 + snr * g) / 8`` bytes/s
+    with ``g ~ Exp(1)``, floored at the scenario's ``min_bandwidth``.
+
+    Attributes:
+        bandwidth_hz: W in Hz, one value or an (edge, cloud) pair (default 4 MHz: about
+            1.4 MB/s on average at 10 dB).
+        mean_snr_db: the mean signal-to-noise ratio in dB, one value or a pair (default 10).
+    """
+
+    name: ClassVar[str] = "rayleigh"
+    bandwidth_hz: float | tuple[float, float] = 4e6
+    mean_snr_db: float | tuple[float, float] = 10.0
+
+    def __post_init__(self) -> None:
+        width = _pair("bandwidth_hz", self.bandwidth_hz, "Hz")
+        snr = _pair("mean_snr_db", self.mean_snr_db, "dB")
+        if not all(math.isfinite(w) and 1.0 <= w <= 1e15 for w in width):
+            raise ValueError(f"bandwidth_hz must be in [1 Hz, 1e15 Hz]; got {self.bandwidth_hz!r}")
+        if not all(math.isfinite(s) and -100.0 <= s <= 100.0 for s in snr):
+            raise ValueError(f"mean_snr_db must be in [-100, 100] dB; got {self.mean_snr_db!r}")
+        object.__setattr__(self, "bandwidth_hz", width)
+        object.__setattr__(self, "mean_snr_db", snr)
+
+
+Channel = StaticChannel | IIDChannel | MarkovChannel | RayleighChannel
+_BY_NAME = {cls.name: cls for cls in (StaticChannel, IIDChannel, MarkovChannel, RayleighChannel)}
+
+
+def as_channel(channel: str | Channel) -> Channel:
+    """A channel process from its name (default parameters) or itself."""
+    if isinstance(channel, tuple(_BY_NAME.values())):
+        return channel
+    if isinstance(channel, str) and channel in _BY_NAME:
+        return _BY_NAME[channel]()
+    raise ValueError(
+        f"channel must be one of {CHANNELS} or a channel object (StaticChannel, IIDChannel, "
+        f"MarkovChannel, RayleighChannel); got {channel!r}"
+    )
+
+
+# ---------------------------------------------------------------------------
+# One link's law: sampling, and what the experts need to take expectations.
+
+
+@dataclass(frozen=True)
+class Cells:
+    """A partition of one link's per-byte time x = 1 / b (s/byte) into cells, for quadrature.
+
+    ``probability[c]`` is the chance that x falls in cell c, ``mean[c]`` its
+    conditional mean there, and ``[low[c], high[c]]`` the cell's range. A function
+    concave in x (and the experts' values are: minima of affine functions of the
+    per-byte times) has its expectation above the probability-weighted minimum over
+    each cell's ends and below the probability-weighted value at each cell's mean
+    (Jensen): the two bounds :mod:`~gym_mecoffload.channels.experts` reports.
+    """
+
+    probability: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+@dataclass(frozen=True)
+class UniformLink:
+    """A bandwidth uniform on [low, high] bytes/s in every slot."""
+
+    low: float
+    high: float
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        return rng.uniform(self.low, self.high, size=shape)
+
+    def cells(self, n_cells: int) -> Cells:
+        # Geometric edges in b: x = 1 / b varies by the same factor in every cell.
+        edges = np.geomspace(self.low, self.high, n_cells + 1)
+        if self.low == self.high:
+            return Cells(
+                np.ones(1),
+                np.array([1 / self.low]),
+                np.array([1 / self.low]),
+                np.array([1 / self.low]),
+            )
+        a, c = edges[:-1], edges[1:]
+        probability = (c - a) / (self.high - self.low)
+        mean = np.log(c / a) / (c - a)  # E[1/b | a <= b <= c] for a uniform b
+        return Cells(probability, mean, 1 / c, 1 / a)
+
+
+@dataclass(frozen=True)
+class RayleighLink:
+    """``max(floor, W log2(1 + snr g) / 8)`` bytes/s with g ~ Exp(1), independent per slot."""
+
+    width_hz: float
+    snr: float  # linear
+    floor: float
+
+    def bandwidth(self, gain: np.ndarray) -> np.ndarray:
+        return np.maximum(self.floor, self.width_hz * np.log2(1.0 + self.snr * gain) / 8.0)
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        return self.bandwidth(rng.exponential(1.0, size=shape))
+
+    def _gain(self, bandwidth: np.ndarray) -> np.ndarray:
+        """The gain g at which the unfloored bandwidth equals ``bandwidth``."""
+        return np.expm1(8.0 * bandwidth / self.width_hz * math.log(2.0)) / self.snr
+
+    def cells(self, n_cells: int) -> Cells:
+        """An atom at the floor, n_cells - 2 cells geometric in b up to the 1 - 1e-6 quantile,
+        and a last cell up to infinite bandwidth (x = 0). Conditional means by Gauss-Legendre
+        (64 nodes per cell) and Gauss-Laguerre (64 nodes) for the last: smooth integrands,
+        accurate to about 1e-12 relative."""
+        g_floor = float(self._gain(np.array(self.floor)))
+        p_floor = -math.expm1(-g_floor)
+        g_top = g_floor + math.log(1e6)  # P(g > g_top | g > g_floor) = 1e-6
+        b_top = float(self.bandwidth(np.array(g_top)))
+        edges_b = np.geomspace(self.floor, b_top, max(n_cells - 1, 2))
+        edges_g = self._gain(edges_b)
+        edges_g[0] = g_floor
+        x = lambda g: 1.0 / self.bandwidth(g)  # noqa: E731 - a one-line integrand
+        nodes, weights = np.polynomial.legendre.leggauss(64)
+        probability, mean, low, high = (
+            [p_floor],
+            [1 / self.floor],
+            [1 / self.floor],
+            [1 / self.floor],
+        )
+        for a, c in zip(edges_g[:-1], edges_g[1:], strict=True):
+            g = (c - a) / 2 * nodes + (c + a) / 2
+            w = (c - a) / 2 * weights * np.exp(-g)
+            probability.append(math.exp(-a) - math.exp(-c))
+            mean.append(float((w * x(g)).sum() / w.sum()))
+            low.append(float(x(np.array(c))))
+            high.append(float(x(np.array(a))))
+        lag_nodes, lag_weights = np.polynomial.laguerre.laggauss(64)
+        g = edges_g[-1] + lag_nodes
+        probability.append(math.exp(-edges_g[-1]))
+        mean.append(float((lag_weights * x(g)).sum() / lag_weights.sum()))
+        low.append(0.0)
+        high.append(float(x(np.array(edges_g[-1]))))
+        probability = np.array(probability)
+        return Cells(probability / probability.sum(), np.array(mean), np.array(low), np.array(high))
+
+
+@dataclass(frozen=True)
+class MarkovLink:
+    """K levels (bytes/s); stay with probability ``stay``, else one level up or down."""
+
+    levels: np.ndarray
+    stay: float
+
+    @property
+    def transition(self) -> np.ndarray:
+        """P[i, j]: the chance of level j in the next slot after level i, (K, K)."""
+        k = len(self.levels)
+        matrix = np.eye(k) * self.stay
+        move = 1.0 - self.stay
+        for i in range(k):
+            if k == 1:
+                matrix[i, i] = 1.0
+            elif i == 0:
+                matrix[i, 1] += move
+            elif i == k - 1:
+                matrix[i, k - 2] += move
+            else:
+                matrix[i, i - 1] += move / 2
+                matrix[i, i + 1] += move / 2
+        return matrix
+
+    def sample_levels(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+        n_tasks, n_slots = shape
+        k = len(self.levels)
+        levels = np.empty(shape, dtype=np.intp)
+        levels[:, 0] = rng.integers(k, size=n_tasks)
+        draws = rng.random((n_tasks, n_slots - 1))
+        move = 1.0 - self.stay
+        step = np.where(draws < self.stay, 0, np.where(draws < self.stay + move / 2, -1, 1))
+        for slot in range(1, n_slots):
+            level = levels[:, slot - 1] + step[:, slot - 1]
+            level = np.where(level < 0, 1, np.where(level >= k, k - 2, level))  # reflect
+            levels[:, slot] = level if k > 1 else 0
+        return levels
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+        return self.levels[self.sample_levels(rng, shape)]
+
+    def level_of(self, bandwidth: np.ndarray) -> np.ndarray:
+        """The index of the level nearest each bandwidth (an observation holds float32 values)."""
+        return np.abs(np.asarray(bandwidth, dtype=np.float64)[..., None] - self.levels).argmin(
+            axis=-1
+        )
+
+
+LinkLaw = UniformLink | RayleighLink | MarkovLink
+
+
+@dataclass(frozen=True)
+class ChannelModel:
+    """A channel process bound to a scenario, with its outage probability.
+
+    Attributes:
+        channel: the process (:class:`StaticChannel` etc.).
+        outage_probability: q in [0, 1): each transfer attempt between two
+            different places fails with probability q and is repeated in full.
+        scenario: the scenario whose ranges and floor the process uses.
+    """
+
+    channel: Channel
+    outage_probability: float
+    scenario: Scenario
+
+    @classmethod
+    def build(
+        cls, channel: str | Channel, outage_probability: float, scenario: str | Scenario
+    ) -> ChannelModel:
+        """A validated model: clear errors for an unknown channel or a q outside [0, 1)."""
+        q = real_number("outage_probability", outage_probability)
+        if not 0.0 <= q < 1.0:
+            raise ValueError(
+                f"outage_probability must be in [0, 1) (1 would never deliver); got {outage_probability!r}"
+            )
+        if q > 0.999:
+            raise ValueError(
+                f"outage_probability must be at most 0.999 (1,000 attempts per transfer on "
+                f"average); got {outage_probability!r}"
+            )
+        model = cls(as_channel(channel), q, as_scenario(scenario))
+        model.link_laws()  # refuses levels or floors that the scenario cannot represent
+        return model
+
+    @property
+    def fixed(self) -> bool:
+        """The paper's channel: static and reliable, so every slot is the task's own."""
+        return isinstance(self.channel, StaticChannel) and self.outage_probability == 0.0
+
+    @property
+    def mean_attempts(self) -> float:
+        """Expected attempts per transfer, 1 / (1 - q)."""
+        return 1.0 / (1.0 - self.outage_probability)
+
+    def link_laws(self) -> tuple[LinkLaw, LinkLaw] | None:
+        """The law of each link (edge, cloud) for a fluctuating channel; None for ``static``."""
+        channel, scenario = self.channel, self.scenario
+        ranges = [scenario._bandwidth_range(f"{link}_bandwidth") for link in LINKS]
+        if isinstance(channel, StaticChannel):
+            return None
+        if isinstance(channel, IIDChannel):
+            return tuple(UniformLink(*bounds) for bounds in ranges)  # type: ignore[return-value]
+        if isinstance(channel, MarkovChannel):
+            laws = []
+            for link, (low, high) in zip(LINKS, ranges, strict=True):
+                given = getattr(channel, f"{link}_levels")
+                if given is None:
+                    k = channel.n_levels
+                    width = (high - low) / k
+                    levels = low + width * (np.arange(k) + 0.5)
+                else:
+                    levels = np.array(given)
+                _check_representable(f"{link}_bandwidth", levels, f"{link}_levels")
+                laws.append(MarkovLink(levels, channel.stay))
+            return tuple(laws)  # type: ignore[return-value]
+        return tuple(
+            RayleighLink(width, 10.0 ** (snr_db / 10.0), scenario.min_bandwidth)
+            for width, snr_db in zip(channel.bandwidth_hz, channel.mean_snr_db, strict=True)
+        )  # type: ignore[return-value]
+
+    def realise(self, tasks: TaskBatch, rng: np.random.Generator) -> tuple[TaskBatch, Slots]:
+        """Every slot's bandwidths and attempts for ``tasks``, drawn only from ``rng``.
+
+        Returns the tasks with their bandwidths set to slot 0's (what the agent
+        sees first) and the :class:`Slots`. The static, reliable channel draws
+        nothing, so it leaves a seeded stream of tasks exactly as it was.
+        """
+        n_slots = tasks.n_subtasks + 1
+        shape = (tasks.n_tasks, n_slots)
+        laws = self.link_laws()
+        if laws is None:
+            slots = Slots.fixed(tasks)
+            edge, cloud = slots.edge_bandwidths, slots.cloud_bandwidths
+        else:
+            edge, cloud = (law.sample(rng, shape) for law in laws)
+        if self.outage_probability > 0.0:
+            attempts = rng.geometric(1.0 - self.outage_probability, size=shape)
+        else:
+            attempts = np.ones(shape, dtype=np.int64)
+        slots = Slots(edge, cloud, attempts)
+        if laws is not None:
+            tasks = replace(tasks, edge_bandwidth=edge[:, 0], cloud_bandwidth=cloud[:, 0])
+        return tasks, slots
