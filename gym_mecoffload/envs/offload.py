@@ -88,16 +88,17 @@ class _OffloadBase(gym.Env):
             options = {}
         if not isinstance(options, dict):
             raise TypeError(f"reset options must be a dict or None; got {type(options).__name__}")
-        unknown = sorted(set(options) - {"state"}, key=str)
-        if unknown:
-            raise ValueError(f"reset options may hold only 'state'; got {unknown}")
+        unknown = sorted(set(options) - {"state", "slots"}, key=str)
+        if unknown or ("slots" in options and "state" not in options):
+            raise ValueError(
+                "reset options may hold only 'state' and, with it, 'slots'; got "
+                f"{sorted(options, key=str)}"
+            )
         if seed is not None:
             self._sampled = None  # a new seed starts a new stream of tasks
         self._placed = 0
         if "state" in options:
-            self._block = TaskBlock.draw(
-                self.settings.given(options["state"]), self.settings, self.np_random
-            )
+            self._block = TaskBlock.given(options, self.settings, self.np_random)
             self._index = 0
             return
         if self._sampled is None or self._sampled_used == len(self._sampled.tasks):

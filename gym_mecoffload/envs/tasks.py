@@ -188,6 +188,46 @@ class TaskBlock:
         return cls.build(tasks, settings, slots)
 
     @classmethod
+    def given(
+        cls,
+        options: Mapping[str, Any],
+        settings: EnvSettings,
+        rng: np.random.Generator,
+        size: int = 1,
+    ) -> TaskBlock:
+        """The block of a user's ``options["state"]`` (1 or ``size`` tasks, repeated to
+        ``size``), on ``options["slots"]`` (a :class:`Slots` of as many tasks) if given,
+        else on slots drawn from ``rng``."""
+        tasks = settings.given(options["state"], sizes=(1, size))
+        slots = options.get("slots")
+        if slots is None:
+            block_tasks, slots = settings.channel.realise(tasks, rng)
+        else:
+            if settings.channel.fixed:
+                raise ValueError(
+                    "options['slots'] needs a fluctuating or unreliable channel; this env's "
+                    "channel is static and reliable, so every slot is the task's own"
+                )
+            if not isinstance(slots, Slots):
+                raise TypeError(f"options['slots'] must be a Slots; got {type(slots).__name__}")
+            if len(slots) != len(tasks):
+                raise ValueError(
+                    f"options['slots'] must hold {len(tasks)} task(s), as options['state']; "
+                    f"got {len(slots)}"
+                )
+            slots.check_against(tasks)
+            # The first observation shows slot 0, so the task's bandwidths are slot 0's.
+            block_tasks = replace(
+                tasks,
+                edge_bandwidth=slots.edge_bandwidths[:, 0],
+                cloud_bandwidth=slots.cloud_bandwidths[:, 0],
+            )
+        if len(block_tasks) != size:  # one task for every sub-env
+            every = np.zeros(size, dtype=np.intp)
+            block_tasks, slots = block_tasks[every], slots[every]
+        return cls.build(block_tasks, settings, slots)
+
+    @classmethod
     def build(
         cls, tasks: TaskBatch, settings: EnvSettings, slots: Slots | None = None
     ) -> TaskBlock:

@@ -157,20 +157,16 @@ class _VectorBase(gym.vector.VectorEnv):
             options = {}
         if not isinstance(options, dict):
             raise TypeError(f"reset options must be a dict or None; got {type(options).__name__}")
-        unknown = sorted(set(options) - {"state"}, key=str)
-        if unknown:
+        unknown = sorted(set(options) - {"state", "slots"}, key=str)
+        if unknown or ("slots" in options and "state" not in options):
             raise ValueError(
-                f"reset options may hold only 'state'; got {unknown} (every sub-env resets "
-                "together, since every episode lasts n steps)"
+                f"reset options may hold only 'state' and, with it, 'slots'; got "
+                f"{sorted(options, key=str)} (every sub-env resets together, since every "
+                "episode lasts n steps)"
             )
         if "state" in options:
-            given = self.settings.given(options["state"], sizes=(1, self.num_envs))
-            if len(given) == 1:
-                given = given[np.zeros(self.num_envs, dtype=np.intp)]
-            self._block, self._slice = (
-                TaskBlock.draw(given, self.settings, self.np_random),
-                self._slice_at(0),
-            )
+            block = TaskBlock.given(options, self.settings, self.np_random, self.num_envs)
+            self._block, self._slice = block, self._slice_at(0)
         else:
             self._draw()
         self._start()
