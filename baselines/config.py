@@ -73,3 +73,13 @@ PPO = {
 PPO_HIDDEN = (256, 256)
 PPO_N_ENVS = 8
 PPO_TIMESTEPS = 200_000
+
+# The channel study (baselines.channels, SPEC-CHANNELS). Smaller budgets than the
+# reproduction's, so that its full run fits in 30 minutes on 2 cores.
+CHANNEL_TRAIN_TASKS = 50_000  # per learned configuration, drawn on its channel
+CHANNEL_TEST_TASKS = 10_000  # the same seeded test episodes for every policy
+CHANNEL_DIL_EPOCHS = 20  # the paper's one-shot 5 x 256 DIL, on the clairvoyant's labels
+CHANNEL_DIL_SEQ_HIDDEN = (256, 256)  # dil_seq: BC of the MDP expert, then DAgger
+CHANNEL_DIL_SEQ_EPOCHS = 10
+CHANNEL_DAGGER_TIMESTEPS = 30_000
+CHANNEL_DQN_TIMESTEPS = 150_000  # sequential DQN on the channel env, config.DQN otherwise

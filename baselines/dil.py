@@ -31,8 +31,10 @@ from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from baselines import config
 from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
 from baselines.policies import Kind, NetworkPolicy
+from gym_mecoffload.channels import ChannelModel
+from gym_mecoffload.channels.experts import MdpExpert, rollout
 from gym_mecoffload.data import OffloadDataset
-from gym_mecoffload.model import Objective, TaskBatch, n_features
+from gym_mecoffload.model import Objective, TaskBatch, n_features, slot_features
 from gym_mecoffload.observations import SequentialLayout
 from gym_mecoffload.solvers import optimal_next_place
 
@@ -216,16 +218,27 @@ def train_dil(
     )
 
 
-def sequential_demonstrations(dataset: OffloadDataset) -> tuple[np.ndarray, np.ndarray]:
-    """``MecOffload-v0`` observations along each task's optimal path, and the expert's actions.
+def sequential_demonstrations(
+    dataset: OffloadDataset, decisions: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``MecOffload-v0`` observations along each task's path, and the expert's actions.
 
-    Returns (N * n, 3n + 8) float32 observations and (N * n,) actions.
+    The path is ``decisions`` (N, n) if given (e.g. an MDP expert's rollout on the
+    dataset's slots), else the dataset's labels. Under a fluctuating channel each
+    step's observation shows that step's slot. Returns (N * n, 3n + 8) float32
+    observations and (N * n,) actions.
     """
-    decisions = dataset.decisions.astype(np.int64)
+    decisions = (dataset.decisions if decisions is None else decisions).astype(np.int64)
     size, n = decisions.shape
     previous = np.concatenate([np.zeros((size, 1), dtype=np.int64), decisions[:, :-1]], axis=1)
+    bandwidths = None
+    if dataset.slots is not None:  # slot t's bandwidths when subtask t is placed
+        bandwidths = slot_features(dataset.slots)[:, :n].reshape(-1, 2)
     observations = SequentialLayout(n).build(
-        np.repeat(dataset.features, n, axis=0), np.tile(np.arange(n), size), previous.reshape(-1)
+        np.repeat(dataset.features, n, axis=0),
+        np.tile(np.arange(n), size),
+        previous.reshape(-1),
+        bandwidths,
     )
     return observations, decisions.reshape(-1)
 
@@ -235,14 +248,22 @@ class OptimalExpertPolicy(BasePolicy):
 
     It rebuilds the task from the observation (float32, so exact to about 7
     digits) and answers with the DP's cost to go, also in states off the
-    optimal path: the expert DAgger needs.
+    optimal path: the expert DAgger needs. Under a fluctuating or unreliable
+    ``channel`` it answers as the channel's MDP expert
+    (:class:`~gym_mecoffload.channels.experts.MdpExpert`) at the observed slot.
     """
 
-    def __init__(self, n_subtasks: int, objective: str | Objective = "latency") -> None:
+    def __init__(
+        self,
+        n_subtasks: int,
+        objective: str | Objective = "latency",
+        channel: ChannelModel | None = None,
+    ) -> None:
         observation_space, action_space = sequential_spaces(n_subtasks)
         super().__init__(observation_space, action_space)
         self.n_subtasks = n_subtasks
         self.objective = objective
+        self.channel = None if channel is None or channel.fixed else channel
 
     def _predict(self, observation: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         obs = observation.detach().cpu().numpy().reshape(-1, self.observation_space.shape[0])
@@ -250,7 +271,11 @@ class OptimalExpertPolicy(BasePolicy):
         tasks = TaskBatch.from_features(task_features)
         # A finished episode's observation has no current subtask; any answer will do there.
         step = np.minimum(step, self.n_subtasks - 1)
-        places = optimal_next_place(tasks, step, previous, self.objective)
+        if self.channel is not None:
+            expert = MdpExpert(tasks, self.channel, self.objective)
+            places = expert(step, previous, tasks.edge_bandwidth, tasks.cloud_bandwidth)
+        else:
+            places = optimal_next_place(tasks, step, previous, self.objective)
         return torch.as_tensor(places.astype(np.int64))
 
 
@@ -262,20 +287,39 @@ def train_dil_sequential(
     batch_size: int = config.BC["batch_size"],
     learning_rate: float = config.BC["learning_rate"],
     dagger_timesteps: int = 0,
+    channel: ChannelModel | None = None,
     rng: np.random.Generator,
     name: str = "dil_seq",
     progress: bool = True,
 ) -> tuple[NetworkPolicy, TrainingHistory]:
-    """Per-subtask DIL on ``MecOffload-v0``: BC on the optimal path, then optional DAgger.
+    """Per-subtask DIL on ``MecOffload-v0``: BC on the expert's path, then optional DAgger.
 
     ``dagger_timesteps > 0`` adds imitation's ``SimpleDAggerTrainer`` rounds on
-    ``dataset``'s tasks, labelled by :class:`OptimalExpertPolicy`.
+    ``dataset``'s tasks, labelled by :class:`OptimalExpertPolicy`. With a
+    fluctuating or unreliable ``channel`` (the one ``dataset`` was drawn on), the
+    expert is the channel's MDP expert: BC on its rollouts on the dataset's
+    slots, DAgger on fresh slots of the same tasks.
     """
-    observations, actions = sequential_demonstrations(dataset)
+    expert_path = None
+    if channel is not None and not channel.fixed:
+        if dataset.slots is None:
+            raise ValueError("a fluctuating channel needs a dataset drawn on it (with slots)")
+        expert = MdpExpert(dataset.states, channel, dataset.objective)
+        expert_path = rollout(dataset.states, dataset.slots, expert)
+    observations, actions = sequential_demonstrations(dataset, expert_path)
 
     def dagger(trainer: bc.BC, scratch_dir: str, history: TrainingHistory) -> None:
         if dagger_timesteps > 0:
-            _dagger(trainer, dataset, dagger_timesteps, rng, scratch_dir, history, learning_rate)
+            _dagger(
+                trainer,
+                dataset,
+                dagger_timesteps,
+                rng,
+                scratch_dir,
+                history,
+                learning_rate,
+                channel,
+            )
 
     return clone(
         name,
@@ -301,6 +345,7 @@ def _dagger(
     scratch_dir: str,
     history: TrainingHistory,
     learning_rate: float,
+    channel: ChannelModel | None = None,
 ) -> None:
     import datasets
     from imitation.algorithms.dagger import SimpleDAggerTrainer
@@ -308,10 +353,17 @@ def _dagger(
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     n = dataset.states.n_subtasks
+    on_channel = {}
+    if channel is not None:
+        on_channel = {
+            "scenario": channel.scenario,
+            "channel": channel.channel,
+            "outage_probability": channel.outage_probability,
+        }
     venv = DummyVecEnv(
         [
             lambda: RolloutInfoWrapper(
-                gym.make("MecOffload-v0", n_subtasks=n, task_pool=dataset.states)
+                gym.make("MecOffload-v0", n_subtasks=n, task_pool=dataset.states, **on_channel)
             )
         ]
     )
@@ -323,7 +375,7 @@ def _dagger(
     dagger = SimpleDAggerTrainer(
         venv=venv,
         scratch_dir=scratch_dir,
-        expert_policy=OptimalExpertPolicy(n, dataset.objective),
+        expert_policy=OptimalExpertPolicy(n, dataset.objective, channel),
         bc_trainer=trainer,
         rng=rng,
     )

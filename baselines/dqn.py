@@ -24,6 +24,7 @@ from baselines.dil import TrainingHistory
 from baselines.networks import StandardizeExtractor, learn_quietly, task_statistics
 from baselines.policies import NetworkPolicy
 from baselines.vec_env import MecOffloadSB3VecEnv
+from gym_mecoffload.channels import Channel
 from gym_mecoffload.envs import JointActionWrapper
 from gym_mecoffload.envs.tasks import RewardMode
 from gym_mecoffload.model import Scenario, TaskBatch, as_scenario
@@ -39,6 +40,8 @@ def make_env(
     *,
     n_envs: int = 1,
     reward_mode: RewardMode = "absolute",
+    channel: str | Channel = "static",
+    outage_probability: float = 0.0,
 ) -> gym.Env | MecOffloadSB3VecEnv:
     """The training env of a formulation: tasks from ``scenario``, or from ``task_pool`` if given.
 
@@ -55,6 +58,8 @@ def make_env(
         "scenario": scenario,
         "task_pool": task_pool,
         "reward_mode": reward_mode,
+        "channel": channel,
+        "outage_probability": outage_probability,
     }
     if n_envs > 1:
         return MecOffloadSB3VecEnv(env_id, n_envs, joint_actions=formulation == "joint", **kwargs)
@@ -72,6 +77,8 @@ def train_dqn(
     hidden: tuple[int, ...] = config.DQN_HIDDEN,
     n_envs: int = config.DQN_N_ENVS,
     reward_mode: RewardMode = config.DQN_REWARD_MODE,
+    channel: str | Channel = "static",
+    outage_probability: float = 0.0,
     rng: np.random.Generator,
     name: str | None = None,
     progress: bool = True,
@@ -86,6 +93,8 @@ def train_dqn(
         n_envs: sub-envs stepped together (``n_envs > 1``: the native vector env).
         reward_mode: the env's ``"absolute"`` (seconds) or ``"relative"`` (over the
             optimal cost) rewards.
+        channel, outage_probability: the env's channel (SPEC-CHANNELS); static and
+            reliable by default, the paper's.
     """
     default = config.DQN_TIMESTEPS if formulation == "sequential" else config.DQN_JOINT_TIMESTEPS
     timesteps = default if timesteps is None else timesteps
@@ -93,7 +102,14 @@ def train_dqn(
         raise ValueError(f"timesteps must be >= 1; got {timesteps}")
     seed = int(rng.integers(2**31))
     env = make_env(
-        formulation, n_subtasks, scenario, task_pool, n_envs=n_envs, reward_mode=reward_mode
+        formulation,
+        n_subtasks,
+        scenario,
+        task_pool,
+        n_envs=n_envs,
+        reward_mode=reward_mode,
+        channel=channel,
+        outage_probability=outage_probability,
     )
     if n_envs == 1:
         env.reset(seed=seed)

@@ -121,3 +121,27 @@ def plot_all(results: dict, out: Path) -> list[Path]:
         plot_fig6(results, out / "fig6.png"),
         plot_table1(results, out / "table1.png"),
     ]
+
+
+def channel_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path:
+    """The channel study (baselines.channels): each policy's mean latency over the MDP
+    expert's, per channel configuration; 1 is the best possible in expectation."""
+    labels = list(results)
+    shown = [name for name in policies if any(name in row for row in results.values())]
+    figure, ax = plt.subplots(figsize=(11, 4.5))
+    width = 0.8 / len(shown)
+    colours = plt.get_cmap("tab10")
+    for k, name in enumerate(shown):
+        bars = [
+            (p + (k - (len(shown) - 1) / 2) * width, results[label][name]["ratio_to_mdp"])
+            for p, label in enumerate(labels)
+            if name in results[label]
+        ]
+        ax.bar([b[0] for b in bars], [b[1] for b in bars], width, color=colours(k), label=name)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set_ylabel("mean latency / MDP expert's (log)")
+    ax.set_title("Fluctuating and unreliable channels: what each policy pays over the MDP expert")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(figure, path)

@@ -34,7 +34,7 @@ from gym_mecoffload import solvers
 from gym_mecoffload.envs import decode_joint_actions
 from gym_mecoffload.envs.offload import MAX_JOINT_SUBTASKS
 from gym_mecoffload.io import atomic_write, check_zip
-from gym_mecoffload.model import N_PLACES, TaskBatch, features, n_features
+from gym_mecoffload.model import N_PLACES, Slots, TaskBatch, features, n_features, slot_features
 from gym_mecoffload.observations import SequentialLayout
 
 Kind = Literal["multilabel", "joint", "sequential"]
@@ -244,11 +244,29 @@ class NetworkPolicy(Policy):
             return self.scores(x).reshape(size, n, N_PLACES).argmax(axis=2).astype(np.int8)
         if self.kind == "joint":
             return decode_joint_actions(self.scores(x).argmax(axis=1), n).astype(np.int8)
+        return self._sequential(x, None)
+
+    def decide_on_slots(self, batch: TaskBatch, slots: Slots) -> np.ndarray:
+        """Decisions (N, n) on a fluctuating channel's realised ``slots`` (SPEC-CHANNELS).
+
+        A sequential policy sees slot t's bandwidths when it places subtask t, as
+        in ``MecOffload-v0``; a one-shot policy sees slot 0's only (``batch``'s).
+        """
+        slots.check_against(batch)
+        if self.kind != "sequential":
+            return self.decide(batch)
+        return self._sequential(features(batch), slot_features(slots))
+
+    def _sequential(self, x: np.ndarray, bandwidths: np.ndarray | None) -> np.ndarray:
+        """Roll the per-subtask policy out from S (N, 2n + 5); ``bandwidths`` (N, n + 1, 2)
+        MB/s: each slot's, shown at its step (None: S's own)."""
+        n, size = self.n_subtasks, len(x)
         decisions = np.empty((size, n), dtype=np.int8)
         previous = np.zeros(size, dtype=np.intp)
         layout = SequentialLayout(n)
         for t in range(n):
-            previous = self.scores(layout.build(x, t, previous)).argmax(axis=1)
+            now = None if bandwidths is None else bandwidths[:, t]
+            previous = self.scores(layout.build(x, t, previous, now)).argmax(axis=1)
             decisions[:, t] = previous
         return decisions
 

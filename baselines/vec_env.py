@@ -24,6 +24,7 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
+from gym_mecoffload.channels import Channel
 from gym_mecoffload.envs import (
     MecOffloadOneShotVectorEnv,
     MecOffloadVectorEnv,
@@ -58,6 +59,8 @@ class MecOffloadSB3VecEnv(VecEnv):
         objective: str | Objective = "latency",
         task_pool: TaskBatch | None = None,
         reward_mode: str = "absolute",
+        channel: str | Channel = "static",
+        outage_probability: float = 0.0,
         render_mode: str | None = None,
         joint_actions: bool = False,
     ) -> None:
@@ -71,6 +74,8 @@ class MecOffloadSB3VecEnv(VecEnv):
             scenario=scenario,
             objective=objective,
             task_pool=task_pool,
+            channel=channel,
+            outage_probability=outage_probability,
             reward_mode=reward_mode,
             render_mode=render_mode,
             autoreset_mode="same_step",

@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from gym_mecoffload import solvers
+from gym_mecoffload.channels.processes import Channel, ChannelModel
 from gym_mecoffload.io import atomic_write, check_zip
 from gym_mecoffload.model import (
     STATE_FIELDS,
     Objective,
     Scenario,
+    Slots,
     TaskBatch,
     as_objective,
     check_decisions,
@@ -38,7 +40,11 @@ class OffloadDataset:
         costs: (N,) the optimal decisions' costs (seconds for latency).
         scenario: name of the scenario the states were drawn from.
         objective: what ``decisions`` minimise.
-        features: (N, 2n + 5) float32 network inputs (derived from ``states``).
+        slots: the realised channel of each task under a fluctuating or unreliable
+            channel (SPEC-CHANNELS), on which ``decisions`` are optimal (the
+            clairvoyant's) and ``costs`` are paid; None for the paper's channel.
+        features: (N, 2n + 5) float32 network inputs (derived from ``states``: under a
+            fluctuating channel, what the agent sees first, slot 0).
     """
 
     states: TaskBatch
@@ -46,6 +52,7 @@ class OffloadDataset:
     costs: np.ndarray
     scenario: str
     objective: Objective
+    slots: Slots | None = None
     features: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -63,7 +70,11 @@ class OffloadDataset:
             )
         decisions = check_decisions(self.states, self.decisions).astype(solvers.DECISION_DTYPE)
         costs = real_array("costs", self.costs, "the objective's unit")
-        expected = cost(self.states, decisions, self.objective)
+        if self.slots is not None:
+            if not isinstance(self.slots, Slots):
+                raise TypeError(f"slots must be a Slots or None; got {type(self.slots).__name__}")
+            self.slots.check_against(self.states)
+        expected = cost(self.states, decisions, self.objective, self.slots)
         # The decisions' own costs, to rounding: anything else is a damaged or forged file.
         if not np.isfinite(costs).all() or not np.allclose(costs, expected, rtol=1e-9, atol=0.0):
             i = int(
@@ -96,6 +107,8 @@ class OffloadDataset:
             ),
             format_version=np.array(_FORMAT_VERSION),
         )
+        if self.slots is not None:
+            arrays.update({name: getattr(self.slots, name) for name in _SLOT_MEMBERS})
         with atomic_write(path) as handle:
             np.savez(handle, **arrays)
         return path
@@ -116,8 +129,12 @@ class OffloadDataset:
             raise IsADirectoryError(f"{path} is a directory, not a dataset file")
         with check_zip(path, "dataset .npz") as archive:
             members = {_member_name(name): name for name in archive.namelist()}
-            unknown = sorted(set(members) - _MEMBERS)
-            missing = sorted(_MEMBERS - set(members))
+            # The channel's slots come as all three members or none.
+            expected = _MEMBERS | (
+                set(_SLOT_MEMBERS) if set(_SLOT_MEMBERS) & set(members) else set()
+            )
+            unknown = sorted(set(members) - expected)
+            missing = sorted(expected - set(members))
             if unknown or missing:
                 raise ValueError(
                     f"{path} is not a gym_mecoffload dataset: it lacks {missing} and has "
@@ -165,6 +182,9 @@ class OffloadDataset:
                 costs=arrays["costs"],
                 scenario=str(scalar("scenario", "U")),
                 objective=objective,
+                slots=Slots(*(arrays[name] for name in _SLOT_MEMBERS))
+                if _SLOT_MEMBERS[0] in arrays
+                else None,
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"{path} holds an invalid dataset: {error}") from None
@@ -179,6 +199,7 @@ _MEMBERS = {
     "objective_constants",
     "format_version",
 }
+_SLOT_MEMBERS = ("edge_bandwidths", "cloud_bandwidths", "attempts")  # Slots' fields, in order
 
 
 def _member_name(filename: str) -> str:
@@ -216,11 +237,22 @@ def generate_dataset(
     scenario: str | Scenario = "paper",
     n_subtasks: int = 6,
     objective: str | Objective = "latency",
+    channel: str | Channel = "static",
+    outage_probability: float = 0.0,
     rng: np.random.Generator,
 ) -> OffloadDataset:
-    """``n`` requirements of ``scenario`` labelled with their exact optimum (dynamic programming)."""
+    """``n`` requirements of ``scenario`` labelled with their exact optimum (dynamic programming).
+
+    Under a fluctuating or unreliable ``channel`` (SPEC-CHANNELS), each task's slots
+    are drawn after the tasks, as an env draws them, and the label is the
+    clairvoyant optimum on them: what the paper's one-shot DIL would imitate.
+    """
     objective = as_objective(objective)
+    model = ChannelModel.build(channel, outage_probability, scenario)
     states = sample_states(n, scenario=scenario, n_subtasks=n_subtasks, rng=rng)
-    decisions = solvers.optimal(states, objective)
+    states, slots = model.realise(states, rng)
+    on_slots = None if model.fixed else slots
+    decisions = solvers.optimal(states, objective, on_slots)
     name = scenario if isinstance(scenario, str) else scenario.name
-    return OffloadDataset(states, decisions, cost(states, decisions, objective), name, objective)
+    costs = cost(states, decisions, objective, on_slots)
+    return OffloadDataset(states, decisions, costs, name, objective, on_slots)

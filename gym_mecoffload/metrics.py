@@ -49,3 +49,29 @@ def evaluate_decisions(
         **label_accuracy(decisions, optimal_decisions),
         "mean_cost": float(costs.mean()),
     }
+
+
+def channel_figures(
+    costs: np.ndarray,
+    clairvoyant_costs: np.ndarray,
+    mdp_costs: np.ndarray,
+    certainty_equivalent_costs: np.ndarray,
+) -> dict[str, float]:
+    """SPEC-CHANNELS section 4 for one policy over the same episodes, all (N,) costs.
+
+    ``mean_ratio_clairvoyant``: mean of L / L_clairvoyant (>= 1 always);
+    ``ratio_to_mdp``: sum L / sum L_mdp (1 is the best possible in expectation);
+    ``gap_closed``: (mean L_ce - mean L) / (mean L_ce - mean L_mdp), the share of the
+    certainty-equivalent policy's excess over the MDP expert that the policy
+    closes (NaN when the two experts tie: nothing to close); ``mean_cost``.
+    """
+    costs = np.asarray(costs, dtype=np.float64)
+    figures = normalised_cost(costs, clairvoyant_costs)
+    ce, mdp = float(np.mean(certainty_equivalent_costs)), float(np.mean(mdp_costs))
+    gap = ce - mdp
+    return {
+        "mean_ratio_clairvoyant": figures["mean_ratio"],
+        "ratio_to_mdp": float(costs.sum() / np.sum(mdp_costs)),
+        "gap_closed": float((ce - costs.mean()) / gap) if gap > 1e-12 * mdp else float("nan"),
+        "mean_cost": float(costs.mean()),
+    }

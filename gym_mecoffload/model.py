@@ -329,12 +329,15 @@ def features(batch: TaskBatch) -> np.ndarray:
     return np.concatenate(columns, axis=1).astype(np.float32)
 
 
+def observed_bandwidths(edge_bandwidth: np.ndarray, cloud_bandwidth: np.ndarray) -> np.ndarray:
+    """Bandwidths (bytes/s) as an observation holds them: (..., 2) float32 MB/s, b1 then b2,
+    converted as :func:`features` converts a task's."""
+    return np.stack([edge_bandwidth / MEGA, cloud_bandwidth / MEGA], axis=-1).astype(np.float32)
+
+
 def slot_features(slots: Slots) -> np.ndarray:
-    """Each slot's bandwidths b1 and b2 as the observation holds them: (N, n + 1, 2) float32
-    MB/s, converted as :func:`features` converts a task's."""
-    return np.stack([slots.edge_bandwidths / MEGA, slots.cloud_bandwidths / MEGA], axis=-1).astype(
-        np.float32
-    )
+    """Each slot's bandwidths as the observation holds them: (N, n + 1, 2) float32 MB/s."""
+    return observed_bandwidths(slots.edge_bandwidths, slots.cloud_bandwidths)
 
 
 def n_features(n_subtasks: int) -> int:

@@ -342,3 +342,40 @@ def _per_byte_at_times(
     with np.errstate(divide="ignore"):
         edge, cloud = 1.0 / edge_time, 1.0 / cloud_time
     return per_byte_costs(objective, edge, cloud)[..., None]
+
+
+REFERENCE_POLICIES = (
+    "mdp",
+    "certainty_equivalent",
+    "greedy",
+    "local",
+    "edge",
+    "cloud",
+    "random",
+    "one_shot_optimal",
+)
+
+
+def reference_decisions(
+    tasks: TaskBatch,
+    slots: Slots,
+    model: ChannelModel,
+    rng: np.random.Generator,
+    objective: str | Objective = "latency",
+) -> dict[str, np.ndarray]:
+    """Every reference policy's decisions (N, n) on the realised slots, and the
+    ``clairvoyant``'s: the experts, the paper's heuristics, ``random`` (from ``rng``)
+    and ``one_shot_optimal`` (the paper's exact optimum for slot 0's bandwidths, kept
+    for the whole task, as a one-shot model would)."""
+    size, n = tasks.n_tasks, tasks.n_subtasks
+    decisions = {
+        "mdp": rollout(tasks, slots, MdpExpert(tasks, model, objective)),
+        "certainty_equivalent": rollout(tasks, slots, CertaintyEquivalent(tasks, model, objective)),
+        "greedy": rollout(tasks, slots, SequentialGreedy(tasks, model, objective)),
+    }
+    for place, name in enumerate(("local", "edge", "cloud")):
+        decisions[name] = np.full((size, n), place, dtype=np.int64)
+    decisions["random"] = rng.integers(0, N_PLACES, size=(size, n))
+    decisions["one_shot_optimal"] = solvers.optimal(tasks, objective).astype(np.int64)
+    decisions["clairvoyant"] = clairvoyant(tasks, slots, objective).astype(np.int64)
+    return decisions

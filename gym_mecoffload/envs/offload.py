@@ -140,10 +140,11 @@ class _OffloadBase(gym.Env):
             raise RuntimeError("nothing to render yet: call reset() first")
         places = self._decision[: self._placed]
         optimum = self._block.best[self._index]
+        slots = None if self._fixed else self._block.slots[self._index]
         if self.render_mode == "ansi":
             title = f"{type(self).__name__}, {self.objective.name} objective"
-            return render_ansi(self.task, places, optimum, title)
-        return render_rgb(self.task, places, optimum)
+            return render_ansi(self.task, places, optimum, title, slots)
+        return render_rgb(self.task, places, optimum, slots)
 
 
 class MecOffloadEnv(_OffloadBase):
@@ -185,6 +186,9 @@ class MecOffloadEnv(_OffloadBase):
     | 2n+5 .. 3n+4 | one-hot index of the current subtask (all zero once done) | - | {0, 1} |
     | 3n+5 .. 3n+7 | one-hot place of the previous subtask (the device at the start) | - | {0, 1} |
 
+    Under a fluctuating channel (`channel=`), b1 and b2 are the current slot's:
+    the bandwidths the current subtask's input will cross (SPEC-CHANNELS).
+
     ## Rewards
 
     Minus the cost the step adds: the transfer of the subtask's input from the
@@ -203,7 +207,9 @@ class MecOffloadEnv(_OffloadBase):
     default), or the one given by `reset(options={"state": {...}})` with the
     field names `cycles`, `data`, `device_hz`, `edge_hz`, `edge_bandwidth`,
     `cloud_bandwidth` and optionally `cloud_hz`, in SI units (cycles, bytes, Hz,
-    bytes/s).
+    bytes/s). Under a fluctuating or unreliable channel the episode's slots are
+    drawn at reset from the env's `np_random`; `options={"state": ..., "slots":
+    Slots(...)}` replays given ones (the task then shows slot 0's bandwidths).
 
     ## Episode End
 
@@ -211,7 +217,12 @@ class MecOffloadEnv(_OffloadBase):
     holds `latency` (s), `energy` (J), `cost`, `decision`, and the exact
     optimum's `optimal_cost`, `optimal_latency` and `optimal_decision` (dynamic
     programming), so a normalised latency is `info["latency"] /
-    info["optimal_latency"]`. Stepping a finished episode raises `RuntimeError`.
+    info["optimal_latency"]`. It also holds the channel's realised
+    `edge_bandwidths`, `cloud_bandwidths` (bytes/s) and `attempts` (n + 1 slots
+    each), and what the channel's MDP expert does on this episode, `mdp_cost` and
+    `mdp_decision`. Under a fluctuating channel `optimal_*` are the clairvoyant's
+    (hindsight) optimum, which no policy can reach in expectation. Stepping a
+    finished episode raises `RuntimeError`.
 
     ## Arguments
 
@@ -231,6 +242,12 @@ class MecOffloadEnv(_OffloadBase):
       instead of the scenario, e.g. to train on a fixed training set.
     * `reward_mode`: `"absolute"` (default: minus the cost) or `"relative"`
       (minus the cost over the task's optimal cost).
+    * `channel`: how b1 and b2 change from one transfer slot to the next (SPEC-CHANNELS):
+      `"static"` (default, the paper's: the task's bandwidths throughout), `"iid"`,
+      `"markov"`, `"rayleigh"`, or a configured `MarkovChannel` / `RayleighChannel`
+      from `gym_mecoffload.channels`.
+    * `outage_probability`: q in [0, 0.999]: each transfer attempt between two places
+      fails with probability q and is repeated in full (default 0).
     * `render_mode`: `None`, `"ansi"` (a text table of the task so far: each
       subtask's place, transfer and execution seconds, the running latency,
       and the optimum's places and running latency) or `"rgb_array"` (a

@@ -11,7 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gym_mecoffload.model import CLOUD, DEVICE, EDGE, GIGA, MEGA, PLACES, TaskBatch, stage_costs_one
+from gym_mecoffload.model import (
+    CLOUD,
+    DEVICE,
+    EDGE,
+    GIGA,
+    MEGA,
+    PLACES,
+    Slots,
+    TaskBatch,
+    stage_costs_one,
+)
 
 WIDTH, HEIGHT = 640, 256  # multiples of 16, as video encoders prefer
 
@@ -56,48 +66,83 @@ def _hops(source: int, target: int) -> list[int]:
     return hops if source <= target else hops[::-1]
 
 
-def timeline(task: TaskBatch, places: list[int] | np.ndarray) -> list[Segment]:
-    """The bars of a (possibly partial) decision: transfers, executions and the output's return."""
-    run, per_byte, data = stage_costs_one(task, "latency")
-    hop_seconds = (per_byte[DEVICE][EDGE], per_byte[EDGE][CLOUD])  # 1/b1 and 1/b2, s per byte
+def _slot_hops(task: TaskBatch, slots: Slots | None) -> list[tuple[float, float, int]]:
+    """Per slot: seconds per byte on the device-edge and edge-cloud links, and attempts."""
+    if slots is None:  # the paper's channel: the task's own bandwidths for every transfer
+        b1, b2 = float(task.edge_bandwidth[0]), float(task.cloud_bandwidth[0])
+        return [(1.0 / b1, 1.0 / b2, 1)] * (task.n_subtasks + 1)
+    return [
+        (1.0 / b1, 1.0 / b2, a)
+        for b1, b2, a in zip(
+            slots.edge_bandwidths[0].tolist(),
+            slots.cloud_bandwidths[0].tolist(),
+            slots.attempts[0].tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _send_seconds(hops: tuple[float, float, int], amount: float, source: int, target: int) -> float:
+    """Seconds to move ``amount`` bytes in a slot, every attempt included."""
+    per_byte = 0.0
+    for link in _hops(source, target):
+        per_byte += hops[link]
+    return amount * hops[2] * per_byte
+
+
+def timeline(
+    task: TaskBatch, places: list[int] | np.ndarray, slots: Slots | None = None
+) -> list[Segment]:
+    """The bars of a (possibly partial) decision: transfers, executions and the output's return,
+    on the realised ``slots`` of a fluctuating channel if given (one task's)."""
+    run, _, data = stage_costs_one(task, "latency")
+    hops = _slot_hops(task, slots)
     n, clock, previous, segments = len(run), 0.0, DEVICE, []
 
-    def send(amount: float, source: int, target: int, subtask: int) -> None:
+    def send(slot: int, source: int, target: int) -> None:
         nonlocal clock
         for link in _hops(source, target):
-            end = clock + amount * hop_seconds[link]
-            segments.append(Segment("send", link, clock, end, subtask))
+            end = clock + data[slot] * hops[slot][2] * hops[slot][link]
+            segments.append(Segment("send", link, clock, end, slot))
             clock = end
 
     for t, place in enumerate(int(p) for p in places):
-        send(data[t], previous, place, t)
+        send(t, previous, place)
         segments.append(Segment("run", place, clock, clock + run[t][place], t))
         clock, previous = clock + run[t][place], place
     if len(places) == n:
-        send(data[n], previous, DEVICE, n)
+        send(n, previous, DEVICE)
     return segments
 
 
-def _latency_rows(task: TaskBatch, places: list[int] | np.ndarray) -> list[tuple[float, float]]:
+def _latency_rows(
+    task: TaskBatch, places: list[int] | np.ndarray, slots: Slots | None = None
+) -> list[tuple[float, float]]:
     """(transfer, execution) seconds per placed subtask, then the output's return."""
-    run, per_byte, data = stage_costs_one(task, "latency")
+    run, _, data = stage_costs_one(task, "latency")
+    hops = _slot_hops(task, slots)
     rows, previous = [], DEVICE
     for t, place in enumerate(int(p) for p in places):
-        rows.append((data[t] * per_byte[previous][place], run[t][place]))
+        rows.append((_send_seconds(hops[t], data[t], previous, place), run[t][place]))
         previous = place
     if len(places) == len(run):
-        rows.append((data[-1] * per_byte[previous][DEVICE], 0.0))
+        rows.append((_send_seconds(hops[-1], data[-1], previous, DEVICE), 0.0))
     return rows
 
 
 def render_ansi(
-    task: TaskBatch, places: list[int] | np.ndarray, optimum: np.ndarray, title: str
+    task: TaskBatch,
+    places: list[int] | np.ndarray,
+    optimum: np.ndarray,
+    title: str,
+    slots: Slots | None = None,
 ) -> str:
     """A text table of the task so far: per subtask its place, transfer and execution time,
-    the running latency, and the optimum's decision and running latency (seconds)."""
+    the running latency, and the optimum's decision and running latency (seconds); on the
+    realised ``slots`` of a fluctuating channel if given (b1 and b2 then are slot 0's)."""
     n = task.n_subtasks
-    agent = _latency_rows(task, places)
-    best = _latency_rows(task, optimum)
+    agent = _latency_rows(task, places, slots)
+    best = _latency_rows(task, optimum, slots)
     lines = [
         f"{title}: {len(places)} of {n} subtasks placed",
         f"p1 {task.device_hz[0] / GIGA:.3f} GHz  p2 {task.edge_hz[0] / GIGA:.3f} GHz  "
@@ -174,14 +219,19 @@ def _panel(
         _fill(image, _LEFT + end * scale, _LEFT + end * scale + 2, top + 12, y, _CURSOR)
 
 
-def render_rgb(task: TaskBatch, places: list[int] | np.ndarray, optimum: np.ndarray) -> np.ndarray:
+def render_rgb(
+    task: TaskBatch,
+    places: list[int] | np.ndarray,
+    optimum: np.ndarray,
+    slots: Slots | None = None,
+) -> np.ndarray:
     """A (HEIGHT, WIDTH, 3) uint8 timeline: the agent's decision so far above the optimum's.
 
     One lane per place with its execution bars (numbered by subtask), grey
     transfer bars on the device-edge and edge-cloud links between the lanes,
     one time axis (seconds) for both, and a red cursor where the agent is.
     """
-    agent, best = timeline(task, places), timeline(task, optimum)
+    agent, best = timeline(task, places, slots), timeline(task, optimum, slots)
     agent_end = agent[-1].end if agent else 0.0
     span = max(agent_end, best[-1].end if best else 0.0)
     scale = (WIDTH - 6 - _LEFT) / span if span > 0 else 0.0

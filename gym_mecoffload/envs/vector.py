@@ -312,11 +312,12 @@ class _VectorBase(gym.vector.VectorEnv):
         frames = []
         for i in range(self.num_envs):
             places = self._decision[i, : self._placed]
+            slots = None if self.settings.channel.fixed else self._block.slots[self._index[i]]
             if self.render_mode == "ansi":
                 title = f"{type(self).__name__}[{i}], {self.settings.objective.name} objective"
-                frames.append(render_ansi(tasks[i], places, best[i], title))
+                frames.append(render_ansi(tasks[i], places, best[i], title, slots))
             else:
-                frames.append(render_rgb(tasks[i], places, best[i]))
+                frames.append(render_rgb(tasks[i], places, best[i], slots))
         return tuple(frames)
 
     def close_extras(self, **kwargs: Any) -> None:

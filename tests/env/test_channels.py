@@ -21,6 +21,7 @@ from gym_mecoffload.channels.experts import (
     clairvoyant,
     rollout,
 )
+from gym_mecoffload.envs.rendering import timeline
 from gym_mecoffload.model import (
     LinkCosts,
     Objective,
@@ -463,3 +464,25 @@ def test_bad_slots_are_refused_clearly():
     slow = np.array([[1e6, 1e-20, 1e6]])
     with pytest.raises(ValueError, match="slot 1 of task 0"):
         LinkCosts(task, greedy_radio, Slots(slow, good, ones))
+
+
+@pytest.mark.parametrize("env_id", ["MecOffload-v0", "MecOffloadOneShot-v0"])
+def test_rendering_draws_the_realised_slots(env_id):
+    """The ansi table's running latency and the timeline's end are the episode's latency."""
+    kwargs = {"channel": "rayleigh", "outage_probability": 0.3, "n_subtasks": 4}
+    text_env = gym.make(env_id, render_mode="ansi", **kwargs)
+    picture_env = gym.make(env_id, render_mode="rgb_array", **kwargs)
+    for env in (text_env, picture_env):
+        env.reset(seed=6)
+    action = 2 if env_id == "MecOffload-v0" else np.array([2, 1, 2, 0])
+    while True:
+        *_, terminated, _, info = text_env.step(action)
+        picture_env.step(action)
+        if terminated:
+            break
+    agent_columns = text_env.render().strip().splitlines()[-1].split("|")[1].split()
+    assert float(agent_columns[-1]) == pytest.approx(info["latency"], abs=1e-3)
+    unwrapped = picture_env.unwrapped
+    segments = timeline(unwrapped.task, info["decision"], unwrapped._block.slots[unwrapped._index])
+    assert segments[-1].end == pytest.approx(info["latency"], rel=1e-12)
+    assert picture_env.render().shape == (256, 640, 3)
