@@ -6,7 +6,7 @@ PIP := --quiet --disable-pip-version-check
 # Long training tests run only with `make test-slow`.
 PYTEST_ARGS ?=
 
-.PHONY: test test-slow reproduce reproduce-quick compare benchmark benchmark-vector reward-modes lint clean
+.PHONY: test test-slow reproduce reproduce-quick compare benchmark benchmark-vector reward-modes channels channels-quick lint clean
 
 # torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
 # would pull a multi-GB CUDA build.
@@ -58,6 +58,12 @@ benchmark-vector: $(GYM1_VENV)/.installed
 # DQN and PPO with absolute against relative rewards (about 15 minutes on 2 cores).
 reward-modes: $(VENV)/.installed
 	$(VENV)/bin/python -m baselines.reward_modes --out results/reward_modes
+
+channels: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.channels --out results/channels
+
+channels-quick: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.channels --quick --out results/channels-quick
 
 clean:
 	rm -rf $(VENV) $(GYM1_VENV) results .pytest_cache .hypothesis *.egg-info

@@ -486,3 +486,11 @@ def test_rendering_draws_the_realised_slots(env_id):
     segments = timeline(unwrapped.task, info["decision"], unwrapped._block.slots[unwrapped._index])
     assert segments[-1].end == pytest.approx(info["latency"], rel=1e-12)
     assert picture_env.render().shape == (256, 640, 3)
+
+
+@pytest.mark.parametrize("channel", ["iid", "markov", "rayleigh"])
+@pytest.mark.parametrize("env_id", ["MecOffload-v0", "MecOffloadOneShot-v0"])
+def test_gymnasiums_checker_passes_on_every_channel(channel, env_id):
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(gym.make(env_id, channel=channel, outage_probability=0.1).unwrapped)

@@ -170,7 +170,9 @@ def test_given_state_does_not_disturb_the_sampled_stream():
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_bad_reset_options(env_id):
     env = gym.make(env_id)
-    with pytest.raises(ValueError, match=r"reset options may hold only 'state'; got \['task'\]"):
+    with pytest.raises(
+        ValueError, match=r"may hold only 'state' and, with it, 'slots'; got \['task'\]"
+    ):
         env.reset(options={"task": {}})
     with pytest.raises(
         ValueError, match=r"options\['state'\]\['cycles'\] must have 6 entries for n_subtasks=6"

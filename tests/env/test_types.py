@@ -82,7 +82,7 @@ def test_an_objective_with_equal_kwargs_is_no_conflict():
     [
         (5, TypeError, r"reset options must be a dict or None; got int"),
         ({"state": 5}, TypeError, r"options\['state'\] must be a mapping"),
-        ({"seed": 1}, ValueError, r"reset options may hold only 'state'; got \['seed'\]"),
+        ({"seed": 1}, ValueError, r"may hold only 'state' and, with it, 'slots'; got \['seed'\]"),
     ],
 )
 def test_bad_reset_options(options, error, message):
