@@ -7,7 +7,7 @@ policy decides the same seeded test episodes of the paper's scenario (n = 6):
 * the experts and heuristics (:func:`~gym_mecoffload.channels.experts.reference_decisions`)
   on every configuration;
 * the learned policies on the configurations in ``learned`` (by default
-  ``markov`` stay 0.7 and ``rayleigh`` with outages): the paper's one-shot DIL
+  ``markov`` stay 0.7 and 0.95, ``iid`` and ``rayleigh`` with outages): the paper's one-shot DIL
   (5 x 256) trained on the clairvoyant's labels, ``dil_seq`` (BC of the MDP
   expert, then DAgger) and a sequential DQN, all on the same channel.
 
@@ -79,7 +79,14 @@ def configurations() -> list[Configuration]:
     ]
 
 
-DEFAULT_LEARNED = ("markov 0.7, q=0", f"rayleigh, q={OUTAGE:g}")
+# The two (markov 0.7; rayleigh with outages), plus the channels where adapting
+# pays most (iid) and least (markov 0.95): about 25 minutes on 2 cores in all.
+DEFAULT_LEARNED = (
+    "markov 0.7, q=0",
+    f"rayleigh, q={OUTAGE:g}",
+    "iid, q=0",
+    "markov 0.95, q=0",
+)
 
 
 @dataclass(frozen=True)

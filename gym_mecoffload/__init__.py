@@ -1,8 +1,9 @@
 """Gymnasium environments for mobile edge computation offloading.
 
-Importing the package registers ``MecOffload-v0`` (one subtask per step) and
-``MecOffloadOneShot-v0`` (the whole decision in one step) with Gymnasium. It
-needs only gymnasium and numpy.
+Importing the package registers ``MecOffload-v0`` (one subtask per step),
+``MecOffloadOneShot-v0`` (the whole decision in one step) and ``MecOffloadDag-v0``
+(DAG tasks) with Gymnasium. It needs only gymnasium and numpy, and SciPy's HiGHS
+for the DAG solvers.
 """
 
 import gymnasium as gym
@@ -37,14 +38,16 @@ from gym_mecoffload.model import (
 __version__ = "0.1.0"
 
 # Every registration in one place; variants are other kwargs, not subclasses.
-ENV_IDS = {
+CHAIN_ENV_IDS = {
     "MecOffload-v0": "gym_mecoffload.envs.offload:MecOffloadEnv",
     "MecOffloadOneShot-v0": "gym_mecoffload.envs.offload:MecOffloadOneShotEnv",
 }
+ENV_IDS = {**CHAIN_ENV_IDS, "MecOffloadDag-v0": "gym_mecoffload.dag.env:MecOffloadDagEnv"}
 # Their native vector envs: `gym.make_vec(id, num_envs=N)` on gymnasium 1.x.
 VECTOR_ENTRY_POINTS = {
     "MecOffload-v0": "gym_mecoffload.envs.vector:MecOffloadVectorEnv",
     "MecOffloadOneShot-v0": "gym_mecoffload.envs.vector:MecOffloadOneShotVectorEnv",
+    "MecOffloadDag-v0": "gym_mecoffload.dag.env:MecOffloadDagVectorEnv",
 }
 
 
@@ -62,6 +65,7 @@ def register_envs() -> None:
 register_envs()
 
 __all__ = [
+    "CHAIN_ENV_IDS",
     "CLOUD",
     "DEVICE",
     "EDGE",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import numpy as np
 
 from gym_mecoffload import solvers
 from gym_mecoffload.channels.processes import Channel, ChannelModel
-from gym_mecoffload.io import atomic_write, check_zip
+from gym_mecoffload.io import atomic_write, read_npz
 from gym_mecoffload.model import (
     STATE_FIELDS,
     Objective,
@@ -125,30 +123,12 @@ class OffloadDataset:
         not the decisions' finite costs. No pickled object is ever read.
         """
         path = Path(path)
-        if path.exists() and not path.is_file():
-            raise IsADirectoryError(f"{path} is a directory, not a dataset file")
-        with check_zip(path, "dataset .npz") as archive:
-            members = {_member_name(name): name for name in archive.namelist()}
+
+        def expected(members: set[str]) -> set[str]:
             # The channel's slots come as all three members or none.
-            expected = _MEMBERS | (
-                set(_SLOT_MEMBERS) if set(_SLOT_MEMBERS) & set(members) else set()
-            )
-            unknown = sorted(set(members) - expected)
-            missing = sorted(expected - set(members))
-            if unknown or missing:
-                raise ValueError(
-                    f"{path} is not a gym_mecoffload dataset: it lacks {missing} and has "
-                    f"unexpected members {unknown}"
-                )
-            for name, member in members.items():
-                _check_member_header(path, archive, member, name)
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (FileNotFoundError, PermissionError):
-            raise
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            raise ValueError(f"{path} is a damaged dataset .npz: {error}") from None
+            return _MEMBERS | (set(_SLOT_MEMBERS) if set(_SLOT_MEMBERS) & members else set())
+
+        arrays = read_npz(path, "dataset", expected)
         return cls._from_arrays(path, arrays)
 
     @classmethod
@@ -200,35 +180,6 @@ _MEMBERS = {
     "format_version",
 }
 _SLOT_MEMBERS = ("edge_bandwidths", "cloud_bandwidths", "attempts")  # Slots' fields, in order
-
-
-def _member_name(filename: str) -> str:
-    return filename[: -len(".npy")] if filename.endswith(".npy") else filename
-
-
-def _check_member_header(path: Path, archive: zipfile.ZipFile, member: str, name: str) -> None:
-    """The member's .npy header, checked against what the member holds, before any allocation."""
-    info = archive.getinfo(member)
-    try:
-        with archive.open(member) as handle:
-            version = np.lib.format.read_magic(handle)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
-            elif version == (2, 0):
-                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
-            else:
-                raise ValueError(f"unsupported .npy format version {version}")
-            header_bytes = handle.tell()
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as error:
-        raise ValueError(f"{path}: member {name!r} is not a valid .npy array: {error}") from None
-    if dtype.hasobject or dtype.kind not in "biufU":
-        raise ValueError(f"{path}: member {name!r} has dtype {dtype}; numbers and strings only")
-    claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
-    if header_bytes + claimed != info.file_size:
-        raise ValueError(
-            f"{path}: member {name!r} claims shape {shape} of {dtype} ({claimed:,} bytes) but "
-            f"holds {info.file_size - header_bytes:,} bytes"
-        )
 
 
 def generate_dataset(

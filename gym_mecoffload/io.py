@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import math
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
+
+import numpy as np
 
 # Temporary files are named ".{final name}.{writer's pid}.tmp{random}".
 _TEMP_MARK = ".tmp"
@@ -108,3 +111,65 @@ def check_zip(path: Path, what: str) -> zipfile.ZipFile:
             f"{path} is a damaged {what}: member {damaged!r} does not match its CRC-32 checksum"
         )
     return archive
+
+
+def read_npz(
+    path: str | os.PathLike, what: str, expected: Callable[[set[str]], set[str]]
+) -> dict[str, np.ndarray]:
+    """The arrays of a ``.npz`` written by one of our ``save`` methods, or a clear error.
+
+    Fails closed: the OS's own ``FileNotFoundError`` / ``PermissionError``; a
+    ``ValueError`` for a zip that :func:`check_zip` refuses, members other than
+    ``expected(found members)``, or a ``.npy`` header that claims more than its
+    member holds (checked before numpy allocates). No pickled object is read.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise IsADirectoryError(f"{path} is a directory, not a {what} file")
+    with check_zip(path, f"{what} .npz") as archive:
+        members = {_member_name(name): name for name in archive.namelist()}
+        wanted = expected(set(members))
+        unknown, missing = sorted(set(members) - wanted), sorted(wanted - set(members))
+        if unknown or missing:
+            raise ValueError(
+                f"{path} is not a gym_mecoffload {what}: it lacks {missing} and has "
+                f"unexpected members {unknown}"
+            )
+        for name, member in members.items():
+            _check_npy_header(path, archive, member, name)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (FileNotFoundError, PermissionError):
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is a damaged {what} .npz: {error}") from None
+
+
+def _member_name(filename: str) -> str:
+    return filename[: -len(".npy")] if filename.endswith(".npy") else filename
+
+
+def _check_npy_header(path: Path, archive: zipfile.ZipFile, member: str, name: str) -> None:
+    """The member's .npy header, checked against what the member holds, before any allocation."""
+    info = archive.getinfo(member)
+    try:
+        with archive.open(member) as handle:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+            header_bytes = handle.tell()
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as error:
+        raise ValueError(f"{path}: member {name!r} is not a valid .npy array: {error}") from None
+    if dtype.hasobject or dtype.kind not in "biufU":
+        raise ValueError(f"{path}: member {name!r} has dtype {dtype}; numbers and strings only")
+    claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if header_bytes + claimed != info.file_size:
+        raise ValueError(
+            f"{path}: member {name!r} claims shape {shape} of {dtype} ({claimed:,} bytes) but "
+            f"holds {info.file_size - header_bytes:,} bytes"
+        )

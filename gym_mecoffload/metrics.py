@@ -56,14 +56,14 @@ def channel_figures(
     clairvoyant_costs: np.ndarray,
     mdp_costs: np.ndarray,
     certainty_equivalent_costs: np.ndarray,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """SPEC-CHANNELS section 4 for one policy over the same episodes, all (N,) costs.
 
     ``mean_ratio_clairvoyant``: mean of L / L_clairvoyant (>= 1 always);
     ``ratio_to_mdp``: sum L / sum L_mdp (1 is the best possible in expectation);
     ``gap_closed``: (mean L_ce - mean L) / (mean L_ce - mean L_mdp), the share of the
     certainty-equivalent policy's excess over the MDP expert that the policy
-    closes (NaN when the two experts tie: nothing to close); ``mean_cost``.
+    closes (None when the two experts tie: nothing to close); ``mean_cost``.
     """
     costs = np.asarray(costs, dtype=np.float64)
     figures = normalised_cost(costs, clairvoyant_costs)
@@ -72,6 +72,6 @@ def channel_figures(
     return {
         "mean_ratio_clairvoyant": figures["mean_ratio"],
         "ratio_to_mdp": float(costs.sum() / np.sum(mdp_costs)),
-        "gap_closed": float((ce - costs.mean()) / gap) if gap > 1e-12 * mdp else float("nan"),
+        "gap_closed": float((ce - costs.mean()) / gap) if gap > 1e-12 * mdp else None,
         "mean_cost": float(costs.mean()),
     }

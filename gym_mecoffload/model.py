@@ -36,6 +36,7 @@ GIGA = 1e9
 MEGA = 1e6
 
 _PER_TASK_FIELDS = ("device_hz", "edge_hz", "edge_bandwidth", "cloud_bandwidth", "cloud_hz")
+PLATFORM_FIELDS = _PER_TASK_FIELDS  # the platform of every task, chain or DAG
 STATE_FIELDS = (
     "cycles",
     "data",
@@ -112,6 +113,33 @@ def _representable_range(name: str) -> str:
     )
 
 
+def platform_arrays(source: Any, n_tasks: int) -> dict[str, np.ndarray]:
+    """The per-task platform fields of ``source`` (``device_hz``, ``edge_hz``, the two
+    bandwidths and ``cloud_hz``) as validated (N,) float arrays: a scalar is repeated,
+    ``cloud_hz`` None means inf. A ValueError or TypeError names a bad field."""
+    values = {}
+    for name in _PER_TASK_FIELDS:
+        raw = getattr(source, name)
+        if raw is None and name == "cloud_hz":
+            raw = math.inf
+        unit = "Hz" if name.endswith("_hz") else "bytes/s"
+        array = real_array(name, raw, unit)
+        if array.ndim == 0:
+            array = np.full(n_tasks, float(array))
+        if array.shape != (n_tasks,):
+            raise ValueError(f"{name} must have shape (N,) = ({n_tasks},); got {array.shape}")
+        infinite_ok = name == "cloud_hz"  # an infinitely fast cloud is the paper's model
+        bad = ~(array > 0) if infinite_ok else ~(array > 0) | ~np.isfinite(array)
+        if bad.any():
+            extra = " (a zero bandwidth makes latency unbounded)" if unit == "bytes/s" else ""
+            allowed = "> 0 or inf" if infinite_ok else "finite and > 0"
+            raise ValueError(
+                f"{name} must be {allowed} ({unit}){extra}; got {_first_bad(array, bad)}"
+            )
+        values[name] = array
+    return values
+
+
 @dataclass(frozen=True)
 class TaskBatch:
     """A batch of ``N`` offloading requirements S = (E, D, p1, p2, b1, b2).
@@ -155,17 +183,7 @@ class TaskBatch:
                 f"must be {(n_tasks, n_subtasks + 1)}; got {data.shape}"
             )
         values = {"cycles": cycles, "data": data}
-        for name in _PER_TASK_FIELDS:
-            raw = getattr(self, name)
-            if raw is None and name == "cloud_hz":
-                raw = math.inf
-            unit = "Hz" if name.endswith("_hz") else "bytes/s"
-            array = real_array(name, raw, unit)
-            if array.ndim == 0:
-                array = np.full(n_tasks, float(array))
-            if array.shape != (n_tasks,):
-                raise ValueError(f"{name} must have shape (N,) = ({n_tasks},); got {array.shape}")
-            values[name] = array
+        values.update(platform_arrays(self, n_tasks))
         for name in ("cycles", "data"):
             array = values[name]
             bad = ~np.isfinite(array) | (array < 0)
@@ -173,17 +191,6 @@ class TaskBatch:
                 unit = "CPU cycles" if name == "cycles" else "bytes"
                 raise ValueError(
                     f"{name} must be finite and >= 0 ({unit}); got {_first_bad(array, bad)}"
-                )
-        for name in _PER_TASK_FIELDS:
-            array = values[name]
-            unit = "Hz" if name.endswith("_hz") else "bytes/s"
-            infinite_ok = name == "cloud_hz"  # an infinitely fast cloud is the paper's model
-            bad = ~(array > 0) if infinite_ok else ~(array > 0) | ~np.isfinite(array)
-            if bad.any():
-                extra = " (a zero bandwidth makes latency unbounded)" if unit == "bytes/s" else ""
-                allowed = "> 0 or inf" if infinite_ok else "finite and > 0"
-                raise ValueError(
-                    f"{name} must be {allowed} ({unit}){extra}; got {_first_bad(array, bad)}"
                 )
         for name, array in values.items():
             _check_representable(name, array)
@@ -605,8 +612,12 @@ def stage_costs(
 def check_decisions(batch: TaskBatch, decisions: Any) -> np.ndarray:
     """``decisions`` as an int array of shape (N, n) with places in {0, 1, 2}, or ValueError."""
     require_batch(batch)
+    return check_places(decisions, (batch.n_tasks, batch.n_subtasks))
+
+
+def check_places(decisions: Any, expected: tuple[int, int]) -> np.ndarray:
+    """``decisions`` as an int array of shape ``expected`` (N, n) holding places 0, 1, 2."""
     array = np.asarray(decisions)
-    expected = (batch.n_tasks, batch.n_subtasks)
     if array.shape != expected:
         raise ValueError(f"decisions must have shape (N, n) = {expected}; got {array.shape}")
     if array.size and not np.issubdtype(array.dtype, np.integer):

@@ -16,7 +16,7 @@ from baselines.dqn import train_dqn
 from baselines.ppo import train_ppo
 from baselines.vec_env import MecOffloadSB3VecEnv
 
-ENV_IDS = sorted(gym_mecoffload.ENV_IDS)
+ENV_IDS = sorted(gym_mecoffload.CHAIN_ENV_IDS)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

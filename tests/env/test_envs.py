@@ -14,7 +14,7 @@ import gym_mecoffload
 from gym_mecoffload import JointActionWrapper, decode_joint_actions, encode_joint_actions, solvers
 from gym_mecoffload.model import Objective, cost, energy, latency
 
-ENV_IDS = sorted(gym_mecoffload.ENV_IDS)
+ENV_IDS = sorted(gym_mecoffload.CHAIN_ENV_IDS)
 
 
 def play(env, seed=None, options=None, policy=None):

@@ -13,7 +13,7 @@ import gym_mecoffload
 from gym_mecoffload.envs import rendering
 from gym_mecoffload.model import CLOUD, DEVICE, EDGE
 
-ENV_IDS = sorted(gym_mecoffload.ENV_IDS)
+ENV_IDS = sorted(gym_mecoffload.CHAIN_ENV_IDS)
 
 
 def finish(env, places):

@@ -63,7 +63,7 @@ def test_bad_types_name_the_field(make, error, message):
         ),
     ],
 )
-@pytest.mark.parametrize("env_id", sorted(gym_mecoffload.ENV_IDS))
+@pytest.mark.parametrize("env_id", sorted(gym_mecoffload.CHAIN_ENV_IDS))
 def test_bad_env_kwargs(env_id, kwargs, error, message):
     with pytest.raises(error, match=message):
         gym.make(env_id, **kwargs)

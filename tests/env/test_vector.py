@@ -214,7 +214,7 @@ def test_bad_vector_actions(actions):
 
 
 @pytest.mark.skipif(not GYMNASIUM_1, reason="gym.make_vec arrived in gymnasium 1.0")
-@pytest.mark.parametrize("env_id", sorted(gym_mecoffload.ENV_IDS))
+@pytest.mark.parametrize("env_id", sorted(gym_mecoffload.CHAIN_ENV_IDS))
 @pytest.mark.parametrize("mode", [None, "vector_entry_point", "sync", "async"])
 def test_make_vec_in_every_mode(env_id, mode):
     expected = {

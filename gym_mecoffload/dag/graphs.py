@@ -1,0 +1,283 @@
+"""Random DAG tasks after daggen, and daggen's DOT (``.gv``) files (SPEC-DAG section 5).
+
+:func:`generate_dags` builds each task layer by layer, as daggen (Suter and
+Hunold, https://github.com/frs69wq/daggen) does: about ``n_subtasks ** fat``
+subtasks per layer, each layer's width varied by ``regularity``, an edge to each
+subtask from each subtask of the ``jump`` layers above with probability
+``density``, and at least one parent for every subtask below the first layer.
+Subtasks are numbered layer by layer, so every edge u -> v has u < v.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from gym_mecoffload.dag.model import DagBatch
+from gym_mecoffload.io import atomic_write
+from gym_mecoffload.model import Scenario, as_scenario, check_count, real_number
+
+_MAX_GV_BYTES = 64 * 2**20  # a daggen file of a few thousand subtasks is well under 1 MB
+_MAX_GV_SUBTASKS = 4096
+
+
+def _fraction(name: str, value: float, low: float = 0.0, high: float = 1.0) -> float:
+    number = real_number(name, value)
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}]; got {value!r}")
+    return number
+
+
+def _layer_widths(n: int, fat: float, regularity: float, rng: np.random.Generator) -> list[int]:
+    """daggen's layers: widths around n**fat, each within (1 -+ regularity) of it."""
+    mean = max(1.0, math.exp(fat * math.log(n)))
+    widths, left = [], n
+    while left > 0:
+        low = max(1, int(mean * (1 - regularity)))
+        high = max(low, int(math.ceil(mean * (1 + regularity))))
+        width = min(left, int(rng.integers(low, high + 1)))
+        widths.append(width)
+        left -= width
+    return widths
+
+
+def generate_dags(
+    n: int,
+    *,
+    n_subtasks: int = 10,
+    fat: float = 0.5,
+    density: float = 0.5,
+    regularity: float = 0.5,
+    jump: int = 1,
+    scenario: str | Scenario = "paper",
+    rng: np.random.Generator,
+) -> DagBatch:
+    """``n`` random DAG tasks of ``n_subtasks`` subtasks, drawn only from ``rng``.
+
+    Args:
+        fat: layer width about ``n_subtasks ** fat``, in [0, 1] (0: a chain, 1: one layer).
+        density: the chance of an edge from each subtask of the ``jump`` layers above, [0, 1].
+        regularity: how much layer widths vary around their mean, [0, 1] (0: all equal).
+        jump: how many layers up an edge may reach (>= 1).
+        scenario: ranges of cycles and bytes (each edge's data, the first layer's input,
+            the sinks' output) and of the platform, as :class:`~gym_mecoffload.model.Scenario`.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    n = check_count("n", n, 0)
+    n_subtasks = check_count("n_subtasks", n_subtasks, 1, _MAX_GV_SUBTASKS)
+    fat = _fraction("fat", fat)
+    density = _fraction("density", density)
+    regularity = _fraction("regularity", regularity)
+    jump = check_count("jump", jump, 1)
+    scenario = as_scenario(scenario)
+    size = n_subtasks
+    edges = np.zeros((n, size, size), dtype=bool)
+    for i in range(n):
+        widths = _layer_widths(size, fat, regularity, rng)
+        starts = np.concatenate([[0], np.cumsum(widths)])
+        for layer in range(1, len(widths)):
+            above = slice(starts[max(0, layer - jump)], starts[layer])
+            here = slice(starts[layer], starts[layer + 1])
+            links = rng.random((above.stop - above.start, here.stop - here.start)) < density
+            orphans = ~links.any(axis=0)
+            # Every subtask below the first layer has a parent: one from the layer just above.
+            parent = rng.integers(starts[layer - 1], starts[layer], size=orphans.sum())
+            links[parent - above.start, np.flatnonzero(orphans)] = True
+            edges[i, above, here] = links
+    low, high = scenario.data
+    edge_data = np.where(edges, rng.uniform(low, high, size=edges.shape), 0.0)
+    sources = ~edges.any(axis=1)  # (n, size): no parent
+    sinks = ~edges.any(axis=2)  # no child
+    return DagBatch(
+        cycles=rng.uniform(*scenario.cycles, size=(n, size)),
+        edges=edges,
+        edge_data=edge_data,
+        input_data=np.where(sources, rng.uniform(low, high, size=(n, size)), 0.0),
+        output_data=np.where(sinks, rng.uniform(low, high, size=(n, size)), 0.0),
+        device_hz=rng.uniform(*scenario.device_hz, size=n),
+        edge_hz=rng.uniform(*scenario.edge_hz, size=n),
+        edge_bandwidth=rng.uniform(*scenario._bandwidth_range("edge_bandwidth"), size=n),
+        cloud_bandwidth=rng.uniform(*scenario._bandwidth_range("cloud_bandwidth"), size=n),
+        cloud_hz=scenario.cloud_hz,
+    )
+
+
+_NODE = re.compile(r'^\s*"?([A-Za-z0-9_]+)"?\s*\[([^\]]*)\]\s*;?\s*$')
+_EDGE = re.compile(
+    r'^\s*"?([A-Za-z0-9_]+)"?\s*->\s*"?([A-Za-z0-9_]+)"?\s*(?:\[([^\]]*)\])?\s*;?\s*$'
+)
+_ATTRIBUTE = re.compile(r'([A-Za-z_]+)\s*=\s*"?\s*([^",\s]+)\s*"?')
+
+
+def _attributes(path: Path, line_number: int, text: str) -> dict[str, float]:
+    values = {}
+    for key, raw in _ATTRIBUTE.findall(text or ""):
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{path}:{line_number}: {key}={raw!r} is not a number") from None
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{path}:{line_number}: {key}={raw!r} must be finite and >= 0")
+        values[key] = value
+    return values
+
+
+def read_gv(
+    path: str | os.PathLike,
+    *,
+    device_hz: float,
+    edge_hz: float,
+    edge_bandwidth: float,
+    cloud_bandwidth: float,
+    cloud_hz: float = math.inf,
+    cycles_per_size: float = 1.0,
+    input_data: float = 0.0,
+    output_data: float = 0.0,
+) -> DagBatch:
+    """One task from a daggen DOT file, as a batch of one.
+
+    A node's ``size`` times ``cycles_per_size`` gives its cycles and an edge's
+    ``size`` its bytes. The file has no platform, so the SPEC's fields are
+    keywords; ``input_data`` (bytes) goes to every source and ``output_data`` to
+    every sink unless a node carries its own ``input`` / ``output`` attributes
+    (what :func:`write_gv` writes). Subtasks are renumbered in a topological order
+    (ties by their order in the file). A malformed file, an unknown node, a
+    self-loop, a duplicate or a cycle is refused with the line or nodes named.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a .gv file")
+    if path.stat().st_size > _MAX_GV_BYTES:
+        raise ValueError(f"{path} is larger than {_MAX_GV_BYTES} bytes; not a daggen task")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a UTF-8 text file: {error}") from None
+    nodes: dict[str, dict[str, float]] = {}
+    links: dict[tuple[str, str], float] = {}
+    opened = False
+    for line_number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("//")[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        if not opened:
+            if not re.match(r"^(strict\s+)?digraph\b[^{]*\{$", line):
+                raise ValueError(f"{path}:{line_number}: expected 'digraph ... {{'; got {raw!r}")
+            opened = True
+            continue
+        if line == "}":
+            opened = False
+            break
+        edge = _EDGE.match(line)
+        if edge:
+            source, target, attributes = edge.groups()
+            if source == target:
+                raise ValueError(f"{path}:{line_number}: a self-loop on node {source!r}")
+            if (source, target) in links:
+                raise ValueError(f"{path}:{line_number}: a second edge {source} -> {target}")
+            links[(source, target)] = _attributes(path, line_number, attributes).get("size", 0.0)
+            continue
+        node = _NODE.match(line)
+        if node:
+            name, attributes = node.groups()
+            if name in ("graph", "node", "edge"):
+                continue  # DOT's default attribute statements
+            if name in nodes:
+                raise ValueError(f"{path}:{line_number}: node {name!r} is declared twice")
+            nodes[name] = _attributes(path, line_number, attributes)
+            if len(nodes) > _MAX_GV_SUBTASKS:
+                raise ValueError(f"{path} has more than {_MAX_GV_SUBTASKS} nodes")
+            continue
+        raise ValueError(f"{path}:{line_number}: not a node or an edge statement: {raw!r}")
+    if opened or not nodes:
+        raise ValueError(f"{path} is not a complete digraph with nodes (missing '}}' or empty)")
+    unknown = sorted({name for pair in links for name in pair} - set(nodes))
+    if unknown:
+        raise ValueError(f"{path}: edges name undeclared nodes {unknown}")
+    names = list(nodes)
+    order = _topological(path, names, links)
+    index = {name: k for k, name in enumerate(order)}
+    n = len(order)
+    edges = np.zeros((1, n, n), dtype=bool)
+    edge_data = np.zeros((1, n, n))
+    for (source, target), size in links.items():
+        edges[0, index[source], index[target]] = True
+        edge_data[0, index[source], index[target]] = size
+    factor = real_number("cycles_per_size", cycles_per_size)
+    if not (math.isfinite(factor) and factor > 0):
+        raise ValueError(f"cycles_per_size must be finite and > 0; got {cycles_per_size!r}")
+    has_parent, has_child = edges[0].any(axis=0), edges[0].any(axis=1)
+    inputs = np.array(
+        [nodes[name].get("input", 0.0 if has_parent[index[name]] else input_data) for name in order]
+    )
+    outputs = np.array(
+        [
+            nodes[name].get("output", 0.0 if has_child[index[name]] else output_data)
+            for name in order
+        ]
+    )
+    return DagBatch(
+        cycles=np.array([[nodes[name].get("size", 0.0) * factor for name in order]]),
+        edges=edges,
+        edge_data=edge_data,
+        input_data=inputs[None],
+        output_data=outputs[None],
+        device_hz=device_hz,
+        edge_hz=edge_hz,
+        edge_bandwidth=edge_bandwidth,
+        cloud_bandwidth=cloud_bandwidth,
+        cloud_hz=cloud_hz,
+    )
+
+
+def _topological(path: Path, names: list[str], links: dict[tuple[str, str], float]) -> list[str]:
+    """Kahn's algorithm, the earliest-declared ready node first; a cycle is refused."""
+    position = {name: k for k, name in enumerate(names)}
+    children: dict[str, list[str]] = {name: [] for name in names}
+    parents = dict.fromkeys(names, 0)
+    for source, target in links:
+        children[source].append(target)
+        parents[target] += 1
+    ready = sorted((name for name in names if parents[name] == 0), key=position.get)
+    order = []
+    while ready:
+        name = ready.pop(0)
+        order.append(name)
+        for child in children[name]:
+            parents[child] -= 1
+            if parents[child] == 0:
+                ready.append(child)
+        ready.sort(key=position.get)
+    if len(order) != len(names):
+        stuck = sorted((name for name in names if parents[name] > 0), key=position.get)
+        raise ValueError(f"{path}: the graph has a cycle through nodes {stuck[:10]}")
+    return order
+
+
+def write_gv(
+    dags: DagBatch, path: str | os.PathLike, *, index: int = 0, cycles_per_size: float = 1.0
+) -> Path:
+    """Task ``index`` of ``dags`` as a daggen-style DOT file, atomically; node ``size`` is
+    cycles / ``cycles_per_size``, edge ``size`` bytes, and every node carries its
+    ``input`` and ``output`` bytes, so :func:`read_gv` gives the task back (with the
+    platform as keywords). Numbers are written with 17 significant digits: exact."""
+    task = dags[index]
+    n = task.n_subtasks
+    lines = ["// written by gym_mecoffload.dag.write_gv", "digraph G {"]
+    for v in range(n):
+        lines.append(
+            f'  {v + 1} [size="{float(task.cycles[0, v] / cycles_per_size)!r}", '
+            f'input="{float(task.input_data[0, v])!r}", output="{float(task.output_data[0, v])!r}"]'
+        )
+    for u, v in zip(*np.nonzero(task.edges[0]), strict=True):
+        lines.append(f'  {u + 1} -> {v + 1} [size="{float(task.edge_data[0, u, v])!r}"]')
+    lines.append("}")
+    path = Path(path)
+    with atomic_write(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path

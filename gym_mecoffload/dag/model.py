@@ -1,0 +1,415 @@
+"""DAG tasks (SPEC-DAG): the batch, the makespan with and without contention, energy, cost.
+
+A task is n subtasks in a topological order (every edge u -> v has u < v). Places,
+execution costs and per-byte transfer costs are the chain model's
+(:mod:`gym_mecoffload.model`): device 0, edge 1, cloud 2, and traffic between
+device and cloud passes through the edge. On a chain every number here equals
+the chain model's (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from gym_mecoffload.model import (
+    DEVICE,
+    N_PLACES,
+    PLATFORM_FIELDS,
+    Objective,
+    TaskBatch,
+    _check_representable,
+    _first_bad,
+    as_objective,
+    check_places,
+    per_byte_costs,
+    platform_arrays,
+    real_array,
+)
+
+DAG_FIELDS = ("cycles", "edges", "edge_data", "input_data", "output_data", *PLATFORM_FIELDS)
+
+
+@dataclass(frozen=True)
+class DagBatch:
+    """A batch of N DAG tasks of n subtasks each (SPEC-DAG section 1), SI units.
+
+    Attributes:
+        cycles: (N, n) CPU cycles of each subtask (>= 0).
+        edges: (N, n, n) bool, strictly upper triangular: ``edges[i, u, v]`` means
+            subtask v of task i needs u's output.
+        edge_data: (N, n, n) bytes u sends to v (>= 0; 0 off the edges).
+        input_data: (N, n) bytes of the task's input that each subtask reads from the device.
+        output_data: (N, n) bytes each subtask returns to the device.
+        device_hz, edge_hz, edge_bandwidth, cloud_bandwidth, cloud_hz: (N,) as
+            :class:`~gym_mecoffload.model.TaskBatch` (``cloud_hz`` may be ``inf``).
+    """
+
+    cycles: np.ndarray
+    edges: np.ndarray
+    edge_data: np.ndarray
+    input_data: np.ndarray
+    output_data: np.ndarray
+    device_hz: np.ndarray
+    edge_hz: np.ndarray
+    edge_bandwidth: np.ndarray
+    cloud_bandwidth: np.ndarray
+    cloud_hz: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        cycles = real_array("cycles", self.cycles, "CPU cycles")
+        if cycles.ndim != 2 or cycles.shape[1] < 1:
+            raise ValueError(f"cycles must have shape (N, n) with n >= 1; got {cycles.shape}")
+        size, n = cycles.shape
+        edges = np.asarray(self.edges)
+        if edges.dtype != bool:
+            raise ValueError(f"edges must be a bool array (N, n, n); got dtype {edges.dtype}")
+        if edges.shape != (size, n, n):
+            raise ValueError(f"edges must have shape (N, n, n) = {(size, n, n)}; got {edges.shape}")
+        lower = ~np.triu(np.ones((n, n), dtype=bool), k=1)
+        if (edges & lower).any():
+            i, u, v = (int(x) for x in np.argwhere(edges & lower)[0])
+            raise ValueError(
+                "edges must be strictly upper triangular (subtasks in a topological order, "
+                f"every edge u -> v with u < v); task {i} has an edge {u} -> {v}"
+            )
+        values: dict[str, np.ndarray] = {"cycles": cycles}
+        for name, shape in (
+            ("edge_data", (size, n, n)),
+            ("input_data", (size, n)),
+            ("output_data", (size, n)),
+        ):
+            array = real_array(name, getattr(self, name), "bytes")
+            if array.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
+            values[name] = array
+        for name in ("cycles", "edge_data", "input_data", "output_data"):
+            array = values[name]
+            bad = ~np.isfinite(array) | (array < 0)
+            if bad.any():
+                raise ValueError(f"{name} must be finite and >= 0; got {_first_bad(array, bad)}")
+        off_edges = (values["edge_data"] != 0) & ~edges
+        if off_edges.any():
+            i, u, v = (int(x) for x in np.argwhere(off_edges)[0])
+            raise ValueError(
+                f"edge_data must be 0 off the edges; task {i} sends "
+                f"{values['edge_data'][i, u, v]!r} bytes from {u} to {v} without an edge"
+            )
+        values.update(platform_arrays(self, size))
+        for name, array in values.items():
+            observed = "data" if name.endswith("_data") else name
+            _check_representable(observed, array, name)
+        values["edges"] = edges.copy()
+        for name, array in values.items():
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+
+    @property
+    def n_tasks(self) -> int:
+        return self.cycles.shape[0]
+
+    @property
+    def n_subtasks(self) -> int:
+        return self.cycles.shape[1]
+
+    def __len__(self) -> int:
+        return self.n_tasks
+
+    def __getitem__(self, index: Any) -> DagBatch:
+        """A sub-batch (an int gives a batch of one)."""
+        if isinstance(index, (int, np.integer)):
+            index = [index]
+        return DagBatch(**{name: getattr(self, name)[index] for name in DAG_FIELDS})
+
+    @classmethod
+    def concatenate(cls, batches: list[DagBatch]) -> DagBatch:
+        return cls(
+            **{name: np.concatenate([getattr(b, name) for b in batches]) for name in DAG_FIELDS}
+        )
+
+    @classmethod
+    def from_chain(cls, chain: TaskBatch) -> DagBatch:
+        """The chain of SPEC.md as a DAG: ``edges[t - 1, t]`` carrying ``data[t]``, the
+        input into subtask 0 and the output from subtask n - 1."""
+        size, n = chain.n_tasks, chain.n_subtasks
+        edges = np.zeros((size, n, n), dtype=bool)
+        edge_data = np.zeros((size, n, n))
+        steps = np.arange(1, n)
+        edges[:, steps - 1, steps] = True
+        edge_data[:, steps - 1, steps] = chain.data[:, 1:n]
+        input_data = np.zeros((size, n))
+        input_data[:, 0] = chain.data[:, 0]
+        output_data = np.zeros((size, n))
+        output_data[:, n - 1] = chain.data[:, n]
+        return cls(
+            chain.cycles,
+            edges,
+            edge_data,
+            input_data,
+            output_data,
+            chain.device_hz,
+            chain.edge_hz,
+            chain.edge_bandwidth,
+            chain.cloud_bandwidth,
+            chain.cloud_hz,
+        )
+
+
+def require_dags(dags: Any) -> DagBatch:
+    if not isinstance(dags, DagBatch):
+        raise TypeError(f"dags must be a DagBatch; got {type(dags).__name__}")
+    return dags
+
+
+def run_seconds(dags: DagBatch) -> np.ndarray:
+    """Execution seconds (N, n, 3) of each subtask at each place (the cloud's is 0 at inf Hz)."""
+    hz = np.stack([dags.device_hz, dags.edge_hz, dags.cloud_hz], axis=1)  # (N, 3)
+    return dags.cycles[:, :, None] / hz[:, None, :]
+
+
+def seconds_per_byte(dags: DagBatch) -> np.ndarray:
+    """Seconds (N, 3, 3) to move one byte from place a to place b (SPEC.md section 1)."""
+    return np.moveaxis(per_byte_costs("latency", dags.edge_bandwidth, dags.cloud_bandwidth), -1, 0)
+
+
+def _pairs(table: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``table[i, source[i, ...], target[i, ...]]`` for a (N, 3, 3) table."""
+    rows = np.arange(len(table)).reshape((-1,) + (1,) * (source.ndim - 1))
+    return table[rows, source, target]
+
+
+def makespan(dags: DagBatch, decisions: Any, *, contention: bool = False) -> np.ndarray:
+    """Latency (N,) in seconds: the time the last subtask or output transfer ends (SPEC-DAG
+    section 2), without or with contention for the CPUs and links."""
+    places = check_decisions_dag(dags, decisions)
+    timeline = Schedule(dags, contention=contention)
+    order = (
+        priority_order(dags) if contention else np.tile(np.arange(dags.n_subtasks), (len(dags), 1))
+    )
+    rows = np.arange(len(dags))
+    for k in range(dags.n_subtasks):
+        v = order[:, k]
+        timeline.add(v, places[rows, v])
+    return timeline.end
+
+
+def energy(dags: DagBatch, decisions: Any, objective: str | Objective = "energy") -> np.ndarray:
+    """Joules (N,) the device spends: its executions and every transfer its radio makes
+    (SPEC.md section 1 per subtask and per transfer; timing does not matter)."""
+    places = check_decisions_dag(dags, decisions)
+    constants = as_objective(objective)
+    per_byte = np.moveaxis(
+        per_byte_costs(
+            Objective("energy", 0.5, constants.kappa, constants.tx_power, constants.rx_power),
+            dags.edge_bandwidth,
+            dags.cloud_bandwidth,
+        ),
+        -1,
+        0,
+    )
+    on_device = places == DEVICE
+    run = np.where(on_device, constants.kappa * dags.cycles * dags.device_hz[:, None] ** 2, 0.0)
+    device = np.full_like(places, DEVICE)
+    n = places.shape[1]
+    moved = dags.edge_data * _pairs(
+        per_byte, np.repeat(places[:, :, None], n, axis=2), np.repeat(places[:, None, :], n, axis=1)
+    )
+    total = (
+        run.sum(axis=1)
+        + (dags.input_data * _pairs(per_byte, device, places)).sum(axis=1)
+        + moved.sum(axis=(1, 2))
+        + (dags.output_data * _pairs(per_byte, places, device)).sum(axis=1)
+    )
+    return total
+
+
+def cost(
+    dags: DagBatch,
+    decisions: Any,
+    objective: str | Objective = "latency",
+    *,
+    contention: bool = False,
+) -> np.ndarray:
+    """The objective (N,): makespan in seconds, the device's joules, or their weighted sum."""
+    objective = as_objective(objective)
+    if objective.name == "latency":
+        return makespan(dags, decisions, contention=contention)
+    if objective.name == "energy":
+        return energy(dags, decisions, objective)
+    w = objective.latency_weight
+    return w * makespan(dags, decisions, contention=contention) + (1 - w) * energy(
+        dags, decisions, objective
+    )
+
+
+def check_decisions_dag(dags: DagBatch, decisions: Any) -> np.ndarray:
+    """``decisions`` as (N, n) int places, or a ValueError saying what is allowed."""
+    return check_places(decisions, (require_dags(dags).n_tasks, dags.n_subtasks))
+
+
+def priority_order(dags: DagBatch) -> np.ndarray:
+    """Each task's subtasks by decreasing upward rank (HEFT; SPEC-DAG section 4), ties by
+    index: (N, n). ``rank[v] = w[v] + max over v -> s of (e[v, s] + rank[s])`` with ``w``
+    the mean execution time over the places and ``e`` the mean transfer time over pairs."""
+    size, n = dags.n_tasks, dags.n_subtasks
+    mean_run = run_seconds(dags).mean(axis=2)  # (N, n)
+    mean_per_byte = seconds_per_byte(dags).mean(axis=(1, 2))  # (N,)
+    mean_move = dags.edge_data * mean_per_byte[:, None, None]
+    rank = np.zeros((size, n))
+    for v in range(n - 1, -1, -1):
+        after = np.where(
+            dags.edges[:, v, v + 1 :], mean_move[:, v, v + 1 :] + rank[:, v + 1 :], 0.0
+        )
+        rank[:, v] = mean_run[:, v] + (after.max(axis=1) if v + 1 < n else 0.0)
+    # Decreasing rank, ties by index: a stable sort of -rank. A parent's rank exceeds its
+    # child's (w, e >= 0), but a zero-work subtask ties its child: the index breaks it.
+    return np.argsort(-rank, axis=1, kind="stable")
+
+
+# Links of the contention model: 0 device -> edge, 1 edge -> cloud, 2 cloud -> edge,
+# 3 edge -> device. A device <-> cloud transfer holds its two links in turn.
+
+
+def _transfer(
+    free: np.ndarray | None,
+    bandwidths: np.ndarray,
+    amount: np.ndarray,
+    source: np.ndarray,
+    target: np.ndarray,
+    ready: np.ndarray,
+    active: np.ndarray,
+) -> np.ndarray:
+    """Move ``amount`` bytes (N,) from ``source`` to ``target`` once it is ``ready``, hop by
+    hop; with contention (``free``, (N, 4), updated) each hop waits for its link. Returns
+    the arrival times (``ready`` where nothing moves: same place, or not ``active``)."""
+    rows = np.arange(len(ready))
+    position = source.copy()
+    arrival = ready.copy()
+    for _ in range(2):  # at most two hops: device <-> edge <-> cloud
+        moving = active & (position != target)
+        if not moving.any():
+            break
+        up = target > position
+        link = np.where(up, np.where(position == 0, 0, 1), np.where(position == 2, 2, 3))
+        bandwidth = np.where((link == 0) | (link == 3), bandwidths[:, 0], bandwidths[:, 1])
+        start = arrival if free is None else np.maximum(free[rows, link], arrival)
+        end = start + amount / bandwidth
+        if free is not None:
+            free[rows[moving], link[moving]] = end[moving]
+        arrival = np.where(moving, end, arrival)
+        position = np.where(moving, np.where(up, position + 1, position - 1), position)
+    return arrival
+
+
+class Schedule:
+    """A batch of partial schedules, one subtask added at a time (all its parents first).
+
+    ``cost`` is the objective so far: the partial makespan, the device's joules so
+    far (``energy``), or their weighted sum.
+
+    Without contention a subtask starts once its inputs have arrived (SPEC-DAG's
+    recursion); with contention, the device and edge CPUs and the four links
+    serve one at a time, in the order subtasks are added, as SPEC-DAG section 2
+    says. ``end`` (N,) is the partial makespan: the latest finish or output
+    return so far; once every subtask is added, the makespan.
+    """
+
+    def __init__(
+        self,
+        dags: DagBatch,
+        *,
+        contention: bool = False,
+        objective: str | Objective = "latency",
+    ) -> None:
+        self.dags = require_dags(dags)
+        self.contention = contention
+        self.objective = as_objective(objective)
+        # The device's joules: per byte between places, and per subtask run on the device.
+        self.joules_per_byte = np.moveaxis(
+            per_byte_costs(
+                replace(self.objective, name="energy"), dags.edge_bandwidth, dags.cloud_bandwidth
+            ),
+            -1,
+            0,
+        )
+        self.device_joules = self.objective.kappa * dags.cycles * dags.device_hz[:, None] ** 2
+        self.energy = np.zeros(dags.n_tasks)
+        size, n = dags.n_tasks, dags.n_subtasks
+        self.run = run_seconds(dags)  # (N, n, 3)
+        self.bandwidths = np.stack([dags.edge_bandwidth, dags.cloud_bandwidth], axis=1)
+        self.places = np.full((size, n), -1, dtype=np.int64)
+        self.finish = np.zeros((size, n))
+        self.end = np.zeros(size)
+        self.links = np.zeros((size, 4)) if contention else None
+        self.cpus = np.zeros((size, N_PLACES)) if contention else None
+
+    def copy(self) -> Schedule:
+        twin = Schedule.__new__(Schedule)
+        twin.__dict__.update(self.__dict__)
+        for name in ("places", "finish", "end", "links", "cpus", "energy"):
+            value = getattr(self, name)
+            setattr(twin, name, None if value is None else value.copy())
+        return twin
+
+    def finish_if(self, v: np.ndarray, place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Subtask ``v``'s finish time and the partial makespan if it went to ``place``
+        (N,) each, leaving this schedule as it is."""
+        trial = self.copy()
+        trial.add(v, place)
+        return trial.finish[np.arange(len(v)), v], trial.end
+
+    def add(self, v: np.ndarray, place: np.ndarray) -> None:
+        """Schedule subtask ``v[i]`` of task i at ``place[i]`` (both (N,) integer arrays)."""
+        dags, size = self.dags, len(v)
+        rows = np.arange(size)
+        device = np.zeros(size, dtype=np.int64)
+        joules = self.joules_per_byte
+        amount = dags.input_data[rows, v]
+        # Each transfer's energy is counted once, when its target subtask is added.
+        self.energy = self.energy + amount * joules[rows, device, place]
+        self.energy += np.where(place == DEVICE, self.device_joules[rows, v], 0.0)
+        self.energy += dags.output_data[rows, v] * joules[rows, place, device]
+        ready = _transfer(
+            self.links, self.bandwidths, amount, device, place, np.zeros(size), amount > 0
+        )
+        for u in range(dags.n_subtasks):
+            edge = dags.edges[rows, u, v]
+            if not edge.any():
+                continue
+            arrived = _transfer(
+                self.links,
+                self.bandwidths,
+                dags.edge_data[rows, u, v],
+                np.maximum(self.places[:, u], 0),
+                place,
+                self.finish[:, u],
+                edge,
+            )
+            ready = np.where(edge, np.maximum(ready, arrived), ready)
+            source = np.maximum(self.places[:, u], 0)
+            self.energy += np.where(
+                edge, dags.edge_data[rows, u, v] * joules[rows, source, place], 0.0
+            )
+        start = ready
+        if self.cpus is not None:  # the device and the edge run one subtask at a time
+            start = np.maximum(ready, np.where(place == 2, 0.0, self.cpus[rows, place]))
+        finish = start + self.run[rows, v, place]
+        if self.cpus is not None:
+            self.cpus[rows, place] = np.where(place == 2, 0.0, finish)
+        self.finish[rows, v] = finish
+        self.places[rows, v] = place
+        amount = dags.output_data[rows, v]
+        back = _transfer(self.links, self.bandwidths, amount, place, device, finish, amount > 0)
+        self.end = np.maximum(self.end, np.maximum(finish, back))
+
+    @property
+    def cost(self) -> np.ndarray:
+        """The objective so far (N,): seconds, joules or their weighted sum."""
+        name, w = self.objective.name, self.objective.latency_weight
+        if name == "latency":
+            return self.end
+        if name == "energy":
+            return self.energy
+        return w * self.end + (1 - w) * self.energy

@@ -1,0 +1,96 @@
+"""``MecOffloadDag-v0``'s observation layout: built here and nowhere else.
+
+For graphs of up to ``n`` subtasks (smaller ones are padded with empty subtasks,
+:func:`~gym_mecoffload.dag.env.pad_dags`), an observation is ``n**2 + 9n + 11``
+float32 entries, in this order:
+
+| entries | content | unit |
+|---|---|---|
+| n | cycles of each subtask | Gcycles |
+| n | input bytes each subtask reads from the device | MB |
+| n | output bytes each subtask returns to the device | MB |
+| n * n | ``edge_data[u, v]``, row by row (0 off the edges) | MB |
+| 3n | one-hot place of each subtask placed so far (all zero if not yet) | - |
+| n | one-hot current subtask (all zero once done) | - |
+| n | finish time of each subtask placed so far | s |
+| 6 | when each resource is next free: links device->edge, edge->cloud, cloud->edge, edge->device, then the device and edge CPUs (0 without contention) | s |
+| 1 | partial makespan | s |
+| 4 | device_hz, edge_hz (GHz), edge_bandwidth, cloud_bandwidth (MB/s) | - |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gym_mecoffload.dag.model import DagBatch, Schedule
+from gym_mecoffload.model import GIGA, MEGA, N_PLACES, check_count
+
+
+@dataclass(frozen=True)
+class DagLayout:
+    """Where each part of the observation sits, for graphs of ``n_subtasks`` subtasks."""
+
+    n_subtasks: int
+    places_offset: int = field(init=False)
+    current_offset: int = field(init=False)
+    finish_offset: int = field(init=False)
+    resources_offset: int = field(init=False)
+    makespan_offset: int = field(init=False)
+    platform_offset: int = field(init=False)
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = check_count("n_subtasks", self.n_subtasks, 1)
+        offsets = {"places_offset": 3 * n + n * n}
+        offsets["current_offset"] = offsets["places_offset"] + N_PLACES * n
+        offsets["finish_offset"] = offsets["current_offset"] + n
+        offsets["resources_offset"] = offsets["finish_offset"] + n
+        offsets["makespan_offset"] = offsets["resources_offset"] + 6
+        offsets["platform_offset"] = offsets["makespan_offset"] + 1
+        offsets["size"] = offsets["platform_offset"] + 4
+        for name, value in offsets.items():
+            object.__setattr__(self, name, value)
+
+    def static_part(self, dags: DagBatch) -> np.ndarray:
+        """The entries that do not change during an episode, (N, size) float32."""
+        size, n = dags.n_tasks, dags.n_subtasks
+        observation = np.zeros((size, self.size), dtype=np.float32)
+        observation[:, :n] = dags.cycles / GIGA
+        observation[:, n : 2 * n] = dags.input_data / MEGA
+        observation[:, 2 * n : 3 * n] = dags.output_data / MEGA
+        observation[:, 3 * n : self.places_offset] = dags.edge_data.reshape(size, -1) / MEGA
+        observation[:, self.platform_offset :] = np.stack(
+            [
+                dags.device_hz / GIGA,
+                dags.edge_hz / GIGA,
+                dags.edge_bandwidth / MEGA,
+                dags.cloud_bandwidth / MEGA,
+            ],
+            axis=1,
+        )
+        return observation
+
+    def fill(
+        self, observation: np.ndarray, schedule: Schedule, current: np.ndarray | None
+    ) -> np.ndarray:
+        """Write the schedule's state and the current subtasks (N,) (None once done) into
+        ``observation`` (N, size), in place; returns it."""
+        n, size = self.n_subtasks, len(observation)
+        placed = schedule.places >= 0
+        one_hot = np.zeros((size, n, N_PLACES), dtype=np.float32)
+        rows, columns = np.nonzero(placed)
+        one_hot[rows, columns, schedule.places[rows, columns]] = 1.0
+        observation[:, self.places_offset : self.current_offset] = one_hot.reshape(size, -1)
+        observation[:, self.current_offset : self.finish_offset] = 0.0
+        if current is not None:
+            observation[np.arange(size), self.current_offset + current] = 1.0
+        observation[:, self.finish_offset : self.resources_offset] = np.where(
+            placed, schedule.finish, 0.0
+        )
+        if schedule.links is not None:
+            observation[:, self.resources_offset : self.resources_offset + 4] = schedule.links
+            observation[:, self.resources_offset + 4 : self.makespan_offset] = schedule.cpus[:, :2]
+        observation[:, self.makespan_offset] = schedule.end
+        return observation
