@@ -34,11 +34,12 @@ def _fraction(name: str, value: float, low: float = 0.0, high: float = 1.0) -> f
 
 def _layer_widths(n: int, fat: float, regularity: float, rng: np.random.Generator) -> list[int]:
     """daggen's layers: widths around n**fat, each within (1 -+ regularity) of it."""
-    mean = max(1.0, math.exp(fat * math.log(n)))
+    mean = max(1.0, float(n) ** fat)
     widths, left = [], n
     while left > 0:
-        low = max(1, int(mean * (1 - regularity)))
-        high = max(low, int(math.ceil(mean * (1 + regularity))))
+        # The small slack keeps exact widths exact: 16 ** 1.0 is 16, not 15.999...
+        low = max(1, math.floor(mean * (1 - regularity) + 1e-9))
+        high = max(low, math.ceil(mean * (1 + regularity) - 1e-9))
         width = min(left, int(rng.integers(low, high + 1)))
         widths.append(width)
         left -= width
