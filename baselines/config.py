@@ -83,3 +83,14 @@ CHANNEL_DIL_SEQ_HIDDEN = (256, 256)  # dil_seq: BC of the MDP expert, then DAgge
 CHANNEL_DIL_SEQ_EPOCHS = 10
 CHANNEL_DAGGER_TIMESTEPS = 30_000
 CHANNEL_DQN_TIMESTEPS = 150_000  # sequential DQN on the channel env, config.DQN otherwise
+
+# The DAG study (baselines.dag, SPEC-DAG): learned policies at n = 20 by default.
+DAG_TRAIN_TASKS = 2_000  # MILP-labelled training DAGs (about 9 ms each at n = 20, one core)
+DAG_TEST_TASKS = 300
+DAG_DIL_HIDDEN = (256, 256)
+DAG_DIL_EPOCHS = 30
+DAG_DAGGER_ROUNDS = 2  # without contention: the MILP labels every state the learner visits
+DAG_DAGGER_TASKS = 150  # per round: n MILPs each
+DAG_DQN_TIMESTEPS = 100_000
+DAG_STUDENT_EPOCHS = 40
+DAG_DELAY_TASKS = 30  # tasks timed one at a time per policy

@@ -163,16 +163,22 @@ def clone(
     progress: bool,
     loss_calculator: Callable | None = None,
     then: Callable[[bc.BC, str, TrainingHistory], None] | None = None,
+    spaces: tuple[gym.spaces.Box, gym.spaces.Space] | None = None,
 ) -> tuple[NetworkPolicy, TrainingHistory]:
     """Behaviour-clone (observation, action) pairs into a fresh standardised MLP policy.
 
     ``kind`` picks the env whose spaces the policy has (``"multilabel"``: the
-    one-shot env, ``"sequential"``: ``MecOffload-v0``); ``then(trainer, scratch
-    folder, history)`` continues training (DAgger) before the policy is frozen.
+    one-shot env, ``"sequential"``: ``MecOffload-v0``), unless ``spaces`` gives
+    another env's (then every observation column is standardised); ``then(trainer,
+    scratch folder, history)`` continues training (DAgger) before the policy is frozen.
     """
     torch.manual_seed(int(rng.integers(2**31)))
-    spaces = sequential_spaces(n_subtasks) if kind == "sequential" else one_shot_spaces(n_subtasks)
-    statistics = observation_statistics(observations, n_features(n_subtasks))
+    n_scaled = n_features(n_subtasks) if spaces is None else observations.shape[1]
+    if spaces is None:
+        spaces = (
+            sequential_spaces(n_subtasks) if kind == "sequential" else one_shot_spaces(n_subtasks)
+        )
+    statistics = observation_statistics(observations, n_scaled)
     policy = actor_critic_policy(*spaces, hidden, statistics)
     with tempfile.TemporaryDirectory() as logdir:
         trainer = bc_trainer(

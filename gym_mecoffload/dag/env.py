@@ -7,6 +7,7 @@ their schedules (vectorised over the block) and their final infos.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, SupportsFloat
 
@@ -121,6 +122,33 @@ class DagSettings:
                     f"{bool(contention)} and {objective.name!r}"
                 )
         return cls(n_subtasks, generator, bool(contention), objective, task_pool, optimum)
+
+    @classmethod
+    def for_model(
+        cls,
+        n_subtasks: int,
+        *,
+        contention: bool = False,
+        objective: str | Objective = "latency",
+        task_pool: DagBatch | DagDataset | None = None,
+    ) -> DagSettings:
+        """Settings with the generator's defaults: for rollouts outside an env."""
+        return cls.validate(
+            n_subtasks=n_subtasks,
+            fat=0.5,
+            density=0.5,
+            regularity=0.5,
+            jump=1,
+            scenario="paper",
+            contention=contention,
+            objective=objective,
+            latency_weight=0.5,
+            kappa=1e-27,
+            tx_power=0.5,
+            rx_power=0.1,
+            task_pool=task_pool,
+            optimum="none",
+        )
 
     def draw(self, size: int, rng: np.random.Generator) -> tuple[DagBatch, DagDataset | None]:
         """``size`` tasks (padded to n_subtasks) and, when the optimum is asked for or the
@@ -240,6 +268,33 @@ class DagEpisodes:
             if not self.settings.contention:
                 info["optimal_cost"] = self.labels.costs.copy()
         return info
+
+
+def rollout(
+    dags: DagBatch,
+    decide: Callable[[np.ndarray, DagEpisodes], np.ndarray],
+    settings: DagSettings,
+    *,
+    record: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Play a policy on every task of ``dags`` at once, as ``MecOffloadDag-v0`` would.
+
+    ``decide(observations (N, size), episodes)`` returns the places (N,) of each task's
+    current subtask (``episodes.current``). Returns the decisions (N, n) and, if
+    ``record``, the observations (N * n, size) and the chosen places (N * n,), step by
+    step: demonstrations when ``decide`` is an expert.
+    """
+    episodes = DagEpisodes(dags, None, settings)
+    seen, chosen = [], []
+    while not episodes.done:
+        places = np.asarray(decide(episodes.observation, episodes), dtype=np.int64)
+        if record:
+            seen.append(episodes.observation.copy())
+            chosen.append(places)
+        episodes.advance(places)
+    if not record:
+        return episodes.schedule.places.copy(), None, None
+    return episodes.schedule.places.copy(), np.concatenate(seen), np.concatenate(chosen)
 
 
 def _render(episodes: DagEpisodes, i: int, mode: str, title: str) -> str | np.ndarray:

@@ -100,7 +100,32 @@ def solve_milp(dags: DagBatch, objective: str | Objective = "latency") -> MilpRe
     return MilpResult(decisions, values, seconds)
 
 
-def _milp_one(task: DagBatch, objective: Objective) -> tuple[np.ndarray, float]:
+def milp_next_place(
+    dags: DagBatch,
+    places: np.ndarray,
+    current: np.ndarray,
+    objective: str | Objective = "latency",
+) -> np.ndarray:
+    """The exact expert in any state, without contention: the place (N,) of subtask
+    ``current[i]`` in the best completion of the places already chosen (``places``
+    (N, n), -1 where not yet), one MILP per task with the chosen places fixed."""
+    require_dags(dags)
+    objective = as_objective(objective)
+    places = np.asarray(places)
+    if places.shape != (len(dags), dags.n_subtasks):
+        raise ValueError(
+            f"places must have shape {(len(dags), dags.n_subtasks)}; got {places.shape}"
+        )
+    answers = np.empty(len(dags), dtype=np.int64)
+    for i in range(len(dags)):
+        completion, _ = _milp_one(dags[i], objective, places[i])
+        answers[i] = completion[int(current[i])]
+    return answers
+
+
+def _milp_one(
+    task: DagBatch, objective: Objective, fixed: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     n = task.n_subtasks
     sources, targets = np.nonzero(task.edges[0])
     m = len(sources)
@@ -179,6 +204,12 @@ def _milp_one(task: DagBatch, objective: Objective) -> tuple[np.ndarray, float]:
     lower = np.zeros(size)
     high = np.full(size, np.inf)
     high[: 2 * n] = 1.0
+    if fixed is not None:  # places already chosen: z1 = [place >= edge], z2 = [place = cloud]
+        chosen = np.flatnonzero(np.asarray(fixed) >= 0)
+        for z, threshold in ((z1, 1), (z2, 2)):
+            value = (np.asarray(fixed)[chosen] >= threshold).astype(float)
+            lower[z[chosen]] = value
+            high[z[chosen]] = value
     result = milp(
         c,
         integrality=integrality,
