@@ -1,7 +1,7 @@
 """``MecOffloadDag-v0``'s observation layout: built here and nowhere else.
 
 For graphs of up to ``n`` subtasks (smaller ones are padded with empty subtasks,
-:func:`~gym_mecoffload.dag.env.pad_dags`), an observation is ``n**2 + 9n + 11``
+:func:`~gym_mecoffload.dag.env.pad_dags`), an observation is ``n**2 + 8n + 11``
 float32 entries, in this order:
 
 | entries | content | unit |

@@ -94,3 +94,18 @@ def test_dqn_runs_sb3_directly_on_the_native_vector_env():
     DQN("MlpPolicy", env, learning_starts=50, seed=0, device="cpu").learn(400)
     with pytest.raises(ValueError, match="n_envs must be an integer >= 1"):
         train_dqn(n_envs=0, timesteps=10, rng=np.random.default_rng())
+
+
+@pytest.mark.parametrize("contention", [False, True])
+def test_sb3s_checker_and_make_vec_env_take_the_dag_env(contention):
+    from stable_baselines3.common.env_checker import check_env
+
+    check_env(gym.make("MecOffloadDag-v0", n_subtasks=6, contention=contention).unwrapped)
+    env = make_vec_env(
+        "MecOffloadDag-v0", n_envs=2, seed=0, env_kwargs={"n_subtasks": 6, "contention": contention}
+    )
+    assert env.reset().shape == (2, 6**2 + 8 * 6 + 11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        image = env.render(mode="rgb_array")
+    assert image.dtype == np.uint8

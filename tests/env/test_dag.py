@@ -449,3 +449,30 @@ def test_the_objective_reaches_the_dag_env():
     assert -total == pytest.approx(cost(task, info["decision"][None], weighted)[0], rel=1e-12)
     assert info["cost"] == pytest.approx(0.25 * info["makespan"] + 0.75 * info["energy"], rel=1e-12)
     assert latency  # the chain's latency stays importable beside the DAG's makespan
+
+
+def test_the_observation_holds_what_its_table_says():
+    from gym_mecoffload.dag.observations import DagLayout
+
+    n = 5
+    layout = DagLayout(n)
+    assert layout.size == n * n + 8 * n + 11
+    env = gym.make("MecOffloadDag-v0", n_subtasks=n, contention=True)
+    observation, _ = env.reset(seed=4)
+    task = env.unwrapped.dag
+    assert np.allclose(observation[:n], task.cycles[0] / 1e9, rtol=1e-6)
+    assert np.allclose(
+        observation[3 * n : 3 * n + n * n], task.edge_data[0].ravel() / 1e6, rtol=1e-6
+    )
+    first = priority_order(task)[0, 0]
+    assert observation[layout.current_offset + first] == 1.0
+    observation, reward, *_ = env.step(2)
+    assert observation[layout.places_offset + 3 * first + 2] == 1.0  # the cloud, one-hot
+    assert observation[layout.makespan_offset] == pytest.approx(-reward, rel=1e-6)
+    platform = [
+        task.device_hz[0] / 1e9,
+        task.edge_hz[0] / 1e9,
+        task.edge_bandwidth[0] / 1e6,
+        task.cloud_bandwidth[0] / 1e6,
+    ]
+    assert np.allclose(observation[layout.platform_offset :], platform, rtol=1e-6)
