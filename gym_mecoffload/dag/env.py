@@ -22,6 +22,7 @@ from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.envs.tasks import RENDER_FPS, RENDER_MODES, _make_objective, check_render_mode
+from gym_mecoffload.envs.vector import _autoreset_metadata
 from gym_mecoffload.model import (
     GIGA,
     N_PLACES,
@@ -487,6 +488,7 @@ class MecOffloadDagVectorEnv(gym.vector.VectorEnv):
 
     def __init__(self, num_envs: int = 1, n_subtasks: int = 20, **kwargs: Any) -> None:
         self.single_env = MecOffloadDagEnv(n_subtasks, **kwargs)
+        self.metadata = {**type(self).metadata, **_autoreset_metadata("next_step")}
         self.settings = self.single_env.settings
         self.render_mode = self.single_env.render_mode
         self.num_envs = check_count("num_envs", num_envs, 1)

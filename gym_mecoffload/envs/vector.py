@@ -56,6 +56,7 @@ _MAX_BLOCK_TASKS = 4096
 
 
 def _autoreset_metadata(mode: str) -> dict[str, Any]:
+    """The ``autoreset_mode`` metadata of gymnasium >= 1.1 for ``mode`` (nothing before)."""
     enum = getattr(gym.vector, "AutoresetMode", None)  # gymnasium >= 1.1
     if enum is None:
         return {}

@@ -15,6 +15,7 @@ from gym_mecoffload.dag import DagBatch, cost, makespan, priority_order, solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.env import MecOffloadDagVectorEnv, pad_dags
 from gym_mecoffload.dag.graphs import generate_dags, read_gv, write_gv
+from gym_mecoffload.envs.vector import GYMNASIUM_1
 from gym_mecoffload.model import Objective, latency, sample_states
 
 MB = 1e6
@@ -476,3 +477,28 @@ def test_the_observation_holds_what_its_table_says():
         task.cloud_bandwidth[0] / 1e6,
     ]
     assert np.allclose(observation[layout.platform_offset :], platform, rtol=1e-6)
+
+
+@pytest.mark.skipif(
+    not GYMNASIUM_1, reason="gym.make_vec arrived in gymnasium 1.0 (0.29 has a different one)"
+)
+def test_make_vec_gives_the_native_dag_vector_env():
+    envs = gym.make_vec("MecOffloadDag-v0", num_envs=3, n_subtasks=5, contention=True)
+    assert isinstance(envs, MecOffloadDagVectorEnv)
+    observations, _ = envs.reset(seed=0)
+    assert observations.shape == (3, 5 * 5 + 8 * 5 + 11)
+
+
+@pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
+def test_the_dag_env_renders_its_schedule(mode):
+    env = gym.make("MecOffloadDag-v0", n_subtasks=5, render_mode=mode)
+    env.reset(seed=1)
+    for _ in range(5):
+        *_, info = env.step(1)
+    frame = env.render()
+    if mode == "ansi":
+        assert f"partial makespan {info['makespan']:.3f} s" in frame
+        assert frame.count(" edge ") == 5
+    else:
+        assert frame.shape == (160, 640, 3) and frame.dtype == np.uint8
+        assert (frame != 250).any()  # bars were drawn
