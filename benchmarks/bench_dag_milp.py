@@ -23,7 +23,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20, help="tasks per size")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 30, 50])
     args = parser.parse_args()
-    print(f"{'n':>4} {'median ms':>10} {'p90 ms':>8} {'labels/s':>9} {'labels/h':>10} {'HEFT ms':>8}")
+    print(
+        f"{'n':>4} {'median ms':>10} {'p90 ms':>8} {'labels/s':>9} {'labels/h':>10} {'HEFT ms':>8}"
+    )
     for n in args.sizes:
         dags = generate_dags(args.tasks, n_subtasks=n, rng=np.random.default_rng(n))
         solve_milp(dags[:1])  # warm-up: imports and HiGHS's first call
