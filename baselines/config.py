@@ -85,12 +85,14 @@ CHANNEL_DAGGER_TIMESTEPS = 30_000
 CHANNEL_DQN_TIMESTEPS = 150_000  # sequential DQN on the channel env, config.DQN otherwise
 
 # The DAG study (baselines.dag, SPEC-DAG): learned policies at n = 20 by default.
-DAG_TRAIN_TASKS = 2_000  # MILP-labelled training DAGs (about 9 ms each at n = 20, one core)
+DAG_TRAIN_TASKS = 8_000  # MILP-labelled training DAGs (about 9 ms each at n = 20, one core)
+# With contention the labels are the best known (MILP, HEFT and local search): dearer.
+DAG_TRAIN_TASKS_CONTENTION = 2_000
 DAG_TEST_TASKS = 300
-DAG_DIL_HIDDEN = (256, 256)
-DAG_DIL_EPOCHS = 30
-DAG_DAGGER_ROUNDS = 2  # without contention: the MILP labels every state the learner visits
-DAG_DAGGER_TASKS = 150  # per round: n MILPs each
+DAG_DIL_HIDDEN = (256, 256, 256)
+DAG_DIL_EPOCHS = 15
+DAG_DAGGER_ROUNDS = 3  # without contention: the MILP labels every state the learner visits
+DAG_DAGGER_TASKS = 300  # per round: n MILPs each
 DAG_DQN_TIMESTEPS = 100_000
 DAG_STUDENT_EPOCHS = 40
 DAG_DELAY_TASKS = 30  # tasks timed one at a time per policy

@@ -57,6 +57,7 @@ class Sizes:
     """Data and training budgets (``--quick`` shrinks everything)."""
 
     n_train: int = config.DAG_TRAIN_TASKS
+    n_train_contention: int = config.DAG_TRAIN_TASKS_CONTENTION
     n_test: int = config.DAG_TEST_TASKS
     dil_epochs: int = config.DAG_DIL_EPOCHS
     dagger_rounds: int = config.DAG_DAGGER_ROUNDS
@@ -68,6 +69,7 @@ class Sizes:
 
 QUICK = Sizes(
     n_train=60,
+    n_train_contention=60,
     n_test=20,
     dil_epochs=2,
     dagger_rounds=1,
@@ -289,8 +291,9 @@ def run_setting(
     }
     seconds: dict[str, float] = {}
     if learn:
-        _log(f"n={n}, contention={contention}: labelling {sizes.n_train} training DAGs")
-        train = _dataset(n, contention, sizes.n_train, seed=1000 * n + 2, progress=progress)
+        n_train = sizes.n_train_contention if contention else sizes.n_train
+        _log(f"n={n}, contention={contention}: labelling {n_train} training DAGs")
+        train = _dataset(n, contention, n_train, seed=1000 * n + 2, progress=progress)
         _log("training dil_seq")
         dil, history, states = train_dil_dag(train, sizes, rng, progress)
         _log("distilling the 2 x 32 student")
