@@ -6,7 +6,7 @@ PIP := --quiet --disable-pip-version-check
 # Long training tests run only with `make test-slow`.
 PYTEST_ARGS ?=
 
-.PHONY: test test-slow reproduce reproduce-quick compare benchmark benchmark-vector reward-modes channels channels-quick lint clean
+.PHONY: test test-slow reproduce reproduce-quick compare benchmark benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
 
 # torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
 # would pull a multi-GB CUDA build.
@@ -64,6 +64,12 @@ channels: $(VENV)/.installed
 
 channels-quick: $(VENV)/.installed
 	$(VENV)/bin/python -m baselines.channels --quick --out results/channels-quick
+
+dag: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.dag --out results/dag
+
+dag-quick: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.dag --quick --out results/dag-quick
 
 clean:
 	rm -rf $(VENV) $(GYM1_VENV) results .pytest_cache .hypothesis *.egg-info
