@@ -355,7 +355,7 @@ class MecOffloadDagEnv(gym.Env):
 
     ## Observation Space
 
-    `Box(0, float32 max, (n**2 + 8n + 11,), float32)`: the subtasks' cycles, inputs and
+    `Box(0, float32 max, (n**2 + 10n + 20,), float32)`: the subtasks' cycles, inputs and
     outputs, the edge-data matrix, the places chosen so far, the current subtask, finish
     times, when each resource is next free, the partial makespan and the platform
     (:mod:`gym_mecoffload.dag.observations` has the table).

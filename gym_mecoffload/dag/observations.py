@@ -1,7 +1,7 @@
 """``MecOffloadDag-v0``'s observation layout: built here and nowhere else.
 
 For graphs of up to ``n`` subtasks (smaller ones are padded with empty subtasks,
-:func:`~gym_mecoffload.dag.env.pad_dags`), an observation is ``n**2 + 8n + 11``
+:func:`~gym_mecoffload.dag.env.pad_dags`), an observation is ``n**2 + 10n + 20``
 float32 entries, in this order:
 
 | entries | content | unit |
@@ -16,6 +16,16 @@ float32 entries, in this order:
 | 6 | when each resource is next free: links device->edge, edge->cloud, cloud->edge, edge->device, then the device and edge CPUs (0 without contention) | s |
 | 1 | partial makespan | s |
 | 4 | device_hz, edge_hz (GHz), edge_bandwidth, cloud_bandwidth (MB/s) | - |
+| 3 | the current subtask's cycles (Gcycles), input and output (MB) | - |
+| n | ``edge_data[:, current]``: what it receives from each subtask (MB), aligned with the places and finish times above | MB |
+| n | ``edge_data[current, :]``: what it sends to each subtask | MB |
+| 3 | its earliest finish time at each place (HEFT's figure), given the schedule so far | s |
+| 3 | the partial makespan if it goes to each place | s |
+
+The last block (2n + 9 entries) repeats, for the current subtask, what the
+matrix above holds, plus the schedule's answer to "what if it goes there": a
+network would otherwise have to find the current subtask's row and column
+itself. It is all zero once the task is done.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ class DagLayout:
     resources_offset: int = field(init=False)
     makespan_offset: int = field(init=False)
     platform_offset: int = field(init=False)
+    current_view_offset: int = field(init=False)
     size: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,7 +60,8 @@ class DagLayout:
         offsets["resources_offset"] = offsets["finish_offset"] + n
         offsets["makespan_offset"] = offsets["resources_offset"] + 6
         offsets["platform_offset"] = offsets["makespan_offset"] + 1
-        offsets["size"] = offsets["platform_offset"] + 4
+        offsets["current_view_offset"] = offsets["platform_offset"] + 4
+        offsets["size"] = offsets["current_view_offset"] + 2 * n + 9
         for name, value in offsets.items():
             object.__setattr__(self, name, value)
 
@@ -61,7 +73,7 @@ class DagLayout:
         observation[:, n : 2 * n] = dags.input_data / MEGA
         observation[:, 2 * n : 3 * n] = dags.output_data / MEGA
         observation[:, 3 * n : self.places_offset] = dags.edge_data.reshape(size, -1) / MEGA
-        observation[:, self.platform_offset :] = np.stack(
+        observation[:, self.platform_offset : self.current_view_offset] = np.stack(
             [
                 dags.device_hz / GIGA,
                 dags.edge_hz / GIGA,
@@ -93,4 +105,17 @@ class DagLayout:
             observation[:, self.resources_offset : self.resources_offset + 4] = schedule.links
             observation[:, self.resources_offset + 4 : self.makespan_offset] = schedule.cpus[:, :2]
         observation[:, self.makespan_offset] = schedule.end
+        view = observation[:, self.current_view_offset :]
+        view[:] = 0.0
+        if current is not None:
+            dags, rows = schedule.dags, np.arange(size)
+            view[:, 0] = dags.cycles[rows, current] / GIGA
+            view[:, 1] = dags.input_data[rows, current] / MEGA
+            view[:, 2] = dags.output_data[rows, current] / MEGA
+            view[:, 3 : 3 + n] = dags.edge_data[rows, :, current] / MEGA
+            view[:, 3 + n : 3 + 2 * n] = dags.edge_data[rows, current, :] / MEGA
+            for place in range(N_PLACES):
+                finish, end = schedule.finish_if(current, np.full(size, place))
+                view[:, 3 + 2 * n + place] = finish
+                view[:, 6 + 2 * n + place] = end
         return observation

@@ -39,7 +39,7 @@ def test_demonstrations_replay_the_experts_placements():
         data.dags, study._expert_path(data), settings, record=True
     )
     assert np.array_equal(decisions, data.decisions)
-    assert observations.shape == (48, 6**2 + 8 * 6 + 11)
+    assert observations.shape == (48, 6**2 + 10 * 6 + 20)
     assert np.allclose(cost(data.dags, decisions), data.costs)
     assert actions.shape == (48,)
 

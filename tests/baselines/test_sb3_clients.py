@@ -104,7 +104,7 @@ def test_sb3s_checker_and_make_vec_env_take_the_dag_env(contention):
     env = make_vec_env(
         "MecOffloadDag-v0", n_envs=2, seed=0, env_kwargs={"n_subtasks": 6, "contention": contention}
     )
-    assert env.reset().shape == (2, 6**2 + 8 * 6 + 11)
+    assert env.reset().shape == (2, 6**2 + 10 * 6 + 20)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         image = env.render(mode="rgb_array")

@@ -457,7 +457,7 @@ def test_the_observation_holds_what_its_table_says():
 
     n = 5
     layout = DagLayout(n)
-    assert layout.size == n * n + 8 * n + 11
+    assert layout.size == n * n + 10 * n + 20
     env = gym.make("MecOffloadDag-v0", n_subtasks=n, contention=True)
     observation, _ = env.reset(seed=4)
     task = env.unwrapped.dag
@@ -476,7 +476,9 @@ def test_the_observation_holds_what_its_table_says():
         task.edge_bandwidth[0] / 1e6,
         task.cloud_bandwidth[0] / 1e6,
     ]
-    assert np.allclose(observation[layout.platform_offset :], platform, rtol=1e-6)
+    assert np.allclose(
+        observation[layout.platform_offset : layout.current_view_offset], platform, rtol=1e-6
+    )
 
 
 @pytest.mark.skipif(
@@ -486,7 +488,7 @@ def test_make_vec_gives_the_native_dag_vector_env():
     envs = gym.make_vec("MecOffloadDag-v0", num_envs=3, n_subtasks=5, contention=True)
     assert isinstance(envs, MecOffloadDagVectorEnv)
     observations, _ = envs.reset(seed=0)
-    assert observations.shape == (3, 5 * 5 + 8 * 5 + 11)
+    assert observations.shape == (3, 5 * 5 + 10 * 5 + 20)
 
 
 @pytest.mark.parametrize("mode", ["ansi", "rgb_array"])
@@ -502,3 +504,28 @@ def test_the_dag_env_renders_its_schedule(mode):
     else:
         assert frame.shape == (160, 640, 3) and frame.dtype == np.uint8
         assert (frame != 250).any()  # bars were drawn
+
+
+def test_the_current_subtask_view_matches_heft_and_the_schedule():
+    from gym_mecoffload.dag.model import Schedule
+    from gym_mecoffload.dag.observations import DagLayout
+
+    n = 6
+    layout = DagLayout(n)
+    env = gym.make("MecOffloadDag-v0", n_subtasks=n, contention=True)
+    observation, _ = env.reset(seed=8)
+    task = env.unwrapped.dag
+    order = priority_order(task)[0]
+    done = Schedule(task, contention=True)
+    for k, v in enumerate(order):
+        view = observation[layout.current_view_offset :]
+        assert np.allclose(view[3 : 3 + n], task.edge_data[0, :, v] / 1e6, rtol=1e-6)
+        for place in range(3):  # an independent trial schedule per place
+            trial = done.copy()
+            trial.add(np.array([v]), np.array([place]))
+            assert view[3 + 2 * n + place] == pytest.approx(trial.finish[0, v], rel=1e-6)
+            assert view[6 + 2 * n + place] == pytest.approx(trial.end[0], rel=1e-6)
+        place = k % 3
+        done.add(np.array([v]), np.array([place]))
+        observation, *_ = env.step(place)
+    assert not observation[layout.current_view_offset :].any()  # all zero once done
