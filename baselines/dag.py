@@ -10,7 +10,8 @@ the same seeded test DAGs (``generate_dags`` defaults on the paper's ranges):
   (BC of the expert's placements, plus DAgger with the MILP expert in every
   state it visits, without contention), a sequential DQN, and a 2 x 32
   multi-label student distilled from ``dil_seq`` with the paper's softened
-  labels (T = 5), which places a whole task in one forward pass.
+  labels (T = 5) on the teacher's training DAGs and fresh ones the teacher
+  labels, which places a whole task in one forward pass.
 
 Each policy's makespan is normalised by the expert's, and its online decision
 delay (one task at a time, one thread) is measured, the MILP's included.
@@ -43,6 +44,7 @@ from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.env import DagEpisodes, DagSettings, rollout
+from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.model import N_PLACES
 from gym_mecoffload.report import markdown_table, write_json, write_text
@@ -64,6 +66,7 @@ class Sizes:
     dagger_tasks: int = config.DAG_DAGGER_TASKS
     dqn_timesteps: int = config.DAG_DQN_TIMESTEPS
     student_epochs: int = config.DAG_STUDENT_EPOCHS
+    student_tasks: int = config.DAG_STUDENT_TASKS
     delay_tasks: int = config.DAG_DELAY_TASKS
 
 
@@ -76,6 +79,7 @@ QUICK = Sizes(
     dagger_tasks=6,
     dqn_timesteps=400,
     student_epochs=2,
+    student_tasks=30,
     delay_tasks=3,
 )
 
@@ -297,7 +301,9 @@ def run_setting(
         _log("training dil_seq")
         dil, history, states = train_dil_dag(train, sizes, rng, progress)
         _log("distilling the 2 x 32 student")
-        student, seconds["kd_student"] = distill_student(dil, train.dags, settings, sizes, rng)
+        fresh = generate_dags(sizes.student_tasks, n_subtasks=n, rng=rng)
+        student_dags = DagBatch.concatenate([train.dags, fresh])
+        student, seconds["kd_student"] = distill_student(dil, student_dags, settings, sizes, rng)
         _log("training DQN")
         dqn, seconds["dqn"] = train_dqn_dag(n, contention, states, sizes, rng, progress)
         seconds["dil_seq"] = history.seconds
