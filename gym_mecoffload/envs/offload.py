@@ -298,10 +298,10 @@ class MecOffloadEnv(_OffloadBase):
         totals[0] += step_cost
         totals[1] += self._latency_links[t][previous][place]
         totals[2] += self._energy_links[t][previous][place]
-        slots = self._slot_features
-        self.layout.advance(
-            self._observation, t, previous, place, None if slots is None else slots[t + 1]
-        )
+        if self._slot_features is None:  # the paper's channel: the bandwidths stay
+            self.layout.advance(self._observation, t, previous, place)
+        else:
+            self.layout.advance(self._observation, t, previous, place, self._slot_features[t + 1])
         self._decision[t] = place
         self._previous = place
         self._placed += 1

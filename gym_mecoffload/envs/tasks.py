@@ -363,7 +363,8 @@ def final_info_one(
         "optimal_decision": block.best[index].copy(),
         "mdp_cost": float(block.mdp_cost[index]),
         "mdp_decision": block.mdp[index].copy(),
-        "edge_bandwidths": block.slots.edge_bandwidths[index].copy(),
-        "cloud_bandwidths": block.slots.cloud_bandwidths[index].copy(),
-        "attempts": block.slots.attempts[index].copy(),
+        # Read-only views: Slots' arrays cannot be written, so they need no copy.
+        "edge_bandwidths": block.slots.edge_bandwidths[index],
+        "cloud_bandwidths": block.slots.cloud_bandwidths[index],
+        "attempts": block.slots.attempts[index],
     }
