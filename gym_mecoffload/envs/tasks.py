@@ -177,6 +177,7 @@ class TaskBlock:
     best_latency: np.ndarray  # (B,)
     slots: Slots  # the realised channel, (B, n + 1) per field
     slot_features: np.ndarray  # (B, n + 1, 2) float32: each slot's b1 and b2 as observed
+    # (empty, (B, 0, 2), on the paper's static, reliable channel, whose slots never show)
     mdp: np.ndarray  # (B, n) int64: what the channel's MDP expert does on each episode
     mdp_cost: np.ndarray  # (B,)
 
@@ -278,7 +279,8 @@ class TaskBlock:
             best_cost,
             best_latency,
             slots,
-            slot_features(slots),
+            # Only a fluctuating channel shows its slots; the paper's keeps S's bandwidths.
+            np.empty((len(tasks), 0, 2), np.float32) if fixed else slot_features(slots),
             mdp,
             mdp_cost,
         )
