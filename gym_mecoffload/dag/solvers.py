@@ -19,6 +19,7 @@ in ``z1`` and ``z2``. Its solve time against n is measured in the README.
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,8 +88,6 @@ class MilpResult:
 
 def solve_milp(dags: DagBatch, objective: str | Objective = "latency") -> MilpResult:
     """The exact optimum without contention, one MILP per task (see the module docstring)."""
-    import time
-
     require_dags(dags)
     objective = as_objective(objective)
     decisions = np.empty((len(dags), dags.n_subtasks), dtype=np.int64)
@@ -295,14 +294,13 @@ def heft(dags: DagBatch, *, contention: bool = False) -> np.ndarray:
     lowest place index."""
     order = priority_order(require_dags(dags))
     timeline = Schedule(dags, contention=contention)
-    rows = np.arange(len(dags))
     for k in range(dags.n_subtasks):
         v = order[:, k]
         finishes = np.stack(
             [timeline.finish_if(v, np.full(len(dags), p))[0] for p in range(N_PLACES)]
         )
         timeline.add(v, finishes.argmin(axis=0))
-    return timeline.places[rows][:, :].copy()
+    return timeline.places.copy()
 
 
 def _everywhere(dags: DagBatch, place: int) -> np.ndarray:
