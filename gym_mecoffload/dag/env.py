@@ -174,7 +174,8 @@ class DagSettings:
                 pool.contention,
                 pool.objective,
             )
-            return pad_dags(picked.dags, self.n_subtasks), _padded(picked, self.n_subtasks)
+            padded = _padded(picked, self.n_subtasks)
+            return padded.dags, padded
         dags = pad_dags(pool[index], self.n_subtasks)
         labels = (
             label(dags, self.objective, contention=self.contention)
