@@ -137,6 +137,40 @@ def test_the_milp_equals_exhaustive_search(seed, n, fat, density, jump, objectiv
     assert np.allclose(result.values, brute, rtol=1e-7, atol=0)
 
 
+def test_a_task_highs_presolve_fails_on_is_still_solved_exactly():
+    # The 9th task of this seeded env once ended in HiGHS's "Solve error" (status 4).
+    env = gym.make("MecOffloadDag-v0", n_subtasks=10, optimum="milp")
+    env.reset(seed=1)
+    for _ in range(8):
+        env.reset()
+    task = env.unwrapped.dag
+    found = solvers.solve_milp(task)
+    assert found.values[0] == pytest.approx(cost(task, solvers.exhaustive(task))[0], rel=1e-7)
+
+
+def test_the_milp_falls_back_when_a_solve_fails(monkeypatch):
+    from scipy.optimize import OptimizeResult
+
+    real, tried = solvers.milp, []
+
+    def failing_presolve(*args, options, **kwargs):
+        tried.append(options["presolve"])
+        if options["presolve"]:
+            return OptimizeResult(x=None, success=False, status=4, message="Solve error")
+        return real(*args, options=options, **kwargs)
+
+    monkeypatch.setattr(solvers, "milp", failing_presolve)
+    dags = generate_dags(3, n_subtasks=6, rng=np.random.default_rng(8))
+    found = solvers.solve_milp(dags)
+    assert tried == [True, False] * 3
+    assert np.allclose(found.values, cost(dags, solvers.exhaustive(dags)), rtol=1e-7)
+    monkeypatch.setattr(
+        solvers, "milp", lambda *a, **k: OptimizeResult(x=None, success=False, message="broke")
+    )
+    with pytest.raises(RuntimeError, match="HiGHS found no solution for this task: broke"):
+        solvers.solve_milp(dags[:1])
+
+
 def test_contention_never_beats_the_no_contention_optimum():
     graphs = generate_dags(6, n_subtasks=6, density=0.6, rng=np.random.default_rng(3))
     free = solvers.solve_milp(graphs).values
