@@ -21,7 +21,14 @@ from gym_mecoffload.dag.data import DagDataset, label
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
 from gym_mecoffload.dag.observations import DagLayout
-from gym_mecoffload.envs.tasks import RENDER_FPS, RENDER_MODES, _make_objective, check_render_mode
+from gym_mecoffload.envs.tasks import (
+    RENDER_FPS,
+    RENDER_MODES,
+    REWARD_MODES,
+    RewardMode,
+    _make_objective,
+    check_render_mode,
+)
 from gym_mecoffload.envs.vector import _autoreset_metadata
 from gym_mecoffload.model import (
     GIGA,
@@ -66,6 +73,7 @@ class DagSettings:
     objective: Objective
     task_pool: DagBatch | DagDataset | None
     optimum: str
+    reward_mode: RewardMode = "absolute"
 
     @classmethod
     def validate(
@@ -85,6 +93,7 @@ class DagSettings:
         rx_power: float,
         task_pool: DagBatch | DagDataset | None,
         optimum: str,
+        reward_mode: RewardMode = "absolute",
     ) -> DagSettings:
         n_subtasks = check_count(
             "n_subtasks", n_subtasks, 1, 64, " (the observation grows as n**2)"
@@ -122,7 +131,20 @@ class DagSettings:
                     f"are {task_pool.contention} and {task_pool.objective.name!r}, this env's "
                     f"{bool(contention)} and {objective.name!r}"
                 )
-        return cls(n_subtasks, generator, bool(contention), objective, task_pool, optimum)
+        if reward_mode not in REWARD_MODES:
+            raise ValueError(f"reward_mode must be one of {REWARD_MODES}; got {reward_mode!r}")
+        if (
+            reward_mode == "relative"
+            and optimum != "milp"
+            and not isinstance(task_pool, DagDataset)
+        ):
+            raise ValueError(
+                'reward_mode="relative" divides rewards by the expert\'s cost: pass '
+                'optimum="milp" (or a labelled DagDataset as task_pool)'
+            )
+        return cls(
+            n_subtasks, generator, bool(contention), objective, task_pool, optimum, reward_mode
+        )
 
     @classmethod
     def for_model(
@@ -251,6 +273,14 @@ class DagEpisodes:
         self.layout.fill(self.observation, self.schedule, current)
         return self.schedule.cost - before
 
+    def rewards(self, increases: np.ndarray) -> np.ndarray:
+        """A step's rewards from its cost increases: minus them, or with
+        ``reward_mode="relative"`` minus them over the expert's cost, so that the return
+        is minus the cost in units of the expert's (-1 where the policy matches it)."""
+        if self.settings.reward_mode == "relative":
+            return -(increases / self.labels.costs)
+        return -increases
+
     def final_infos(self) -> dict[str, np.ndarray]:
         """Each episode's makespan (s), energy (J), cost, decision and, with an expert, its
         decision and cost (``milp_*``; with contention the best known) and the no-contention
@@ -364,7 +394,9 @@ class MecOffloadDagEnv(gym.Env):
     ## Rewards
 
     Minus the increase of the cost so far: for ``objective="latency"`` (default) the
-    partial makespan's increase in seconds, so the return is minus the makespan.
+    partial makespan's increase in seconds, so the return is minus the makespan. With
+    ``reward_mode="relative"``, divided by the task's expert cost (the MILP's optimum;
+    with contention the best known): scale-free, -1 for a policy that matches the expert.
 
     ## Episode End
 
@@ -384,6 +416,8 @@ class MecOffloadDagEnv(gym.Env):
     * `task_pool`: a `DagBatch` or a labelled `DagDataset` to draw tasks from.
     * `optimum`: `"none"` (default) or `"milp"`: label each task at reset (milliseconds
       without contention; with contention the best known, seconds for large n).
+    * `reward_mode`: `"absolute"` (default) or `"relative"` (needs the expert:
+      ``optimum="milp"`` or a labelled pool).
     * `render_mode`: `"ansi"` or `"rgb_array"`.
     """
 
@@ -406,6 +440,7 @@ class MecOffloadDagEnv(gym.Env):
         rx_power: float = 0.1,
         task_pool: DagBatch | DagDataset | None = None,
         optimum: str = "none",
+        reward_mode: RewardMode = "absolute",
         render_mode: str | None = None,
     ) -> None:
         arguments = locals()
@@ -462,7 +497,8 @@ class MecOffloadDagEnv(gym.Env):
                 key: (v[0].item() if v.ndim == 1 else v[0].copy())
                 for key, v in episodes.final_infos().items()
             }
-        return episodes.observation[0].copy(), -float(increase[0]), episodes.done, False, info
+        reward = float(episodes.rewards(increase)[0])
+        return episodes.observation[0].copy(), reward, episodes.done, False, info
 
     @property
     def dag(self) -> DagBatch:
@@ -539,7 +575,7 @@ class MecOffloadDagVectorEnv(gym.vector.VectorEnv):
             raise ValueError(
                 f"actions must be an integer array of shape ({self.num_envs},) of places 0, 1, 2; got {actions!r}"
             )
-        rewards = -self._episodes.advance(places.astype(np.int64))
+        rewards = self._episodes.rewards(self._episodes.advance(places.astype(np.int64)))
         observations = self._episodes.observation.copy()
         if not self._episodes.done:
             return observations, rewards, falses, falses.copy(), {}

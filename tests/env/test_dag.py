@@ -394,6 +394,44 @@ def test_the_vector_env_replays_single_envs():
     assert not terminated.any() and (rewards == 0).all()
 
 
+@pytest.mark.parametrize("contention", [False, True])
+def test_relative_rewards_are_in_units_of_the_experts_cost(contention):
+    from gymnasium.utils.env_checker import check_env
+
+    kwargs = dict(n_subtasks=6, contention=contention, optimum="milp")
+    env = gym.make("MecOffloadDag-v0", reward_mode="relative", **kwargs)
+    check_env(env.unwrapped)
+    absolute = gym.make("MecOffloadDag-v0", **kwargs)
+    rng = np.random.default_rng(4)
+    for episode in range(4):
+        env.reset(seed=episode)
+        absolute.reset(seed=episode)
+        # The first episode follows the expert's own placement, step by step.
+        first = episode == 0
+        expert = solvers.exhaustive(env.unwrapped.dag, contention=contention)[0]
+        order = priority_order(env.unwrapped.dag)[0]
+        total, total_absolute = 0.0, 0.0
+        for step in range(6):
+            place = int(expert[order[step]]) if first else int(rng.integers(3))
+            _, reward, terminated, _, info = env.step(place)
+            _, seconds, _, _, _ = absolute.step(place)
+            total += reward
+            total_absolute += seconds
+        assert terminated
+        assert total == pytest.approx(total_absolute / info["milp_cost"], rel=1e-12)
+        assert total == pytest.approx(-info["makespan"] / info["milp_cost"], rel=1e-12)
+        if first:  # exhaustive search is exact at n = 6: the expert's return is -1
+            assert total == pytest.approx(-1.0, rel=1e-7)
+    vector = MecOffloadDagVectorEnv(3, reward_mode="relative", **kwargs)
+    vector.reset(seed=2)
+    returns = np.zeros(3)
+    for _ in range(6):
+        _, rewards, terminated, _, info = vector.step(rng.integers(0, 3, size=3))
+        returns += rewards
+    assert terminated.all()
+    assert np.allclose(returns, -info["makespan"] / info["milp_cost"], rtol=1e-12)
+
+
 def test_smaller_graphs_are_padded_without_changing_their_makespan():
     graphs = generate_dags(10, n_subtasks=5, rng=np.random.default_rng(9))
     padded = pad_dags(graphs, 8)
@@ -420,6 +458,9 @@ def test_smaller_graphs_are_padded_without_changing_their_makespan():
         ({"n_subtasks": 0}, "n_subtasks"),
         ({"n_subtasks": 100}, "n_subtasks"),
         ({"task_pool": "tasks"}, "task_pool"),
+        ({"reward_mode": "scaled"}, "reward_mode must be one of"),
+        ({"reward_mode": "relative"}, 'optimum="milp"'),
+        ({"reward_mode": ["relative"]}, "reward_mode must be one of"),
     ],
 )
 def test_bad_env_arguments_are_refused_clearly(kwargs, message):
