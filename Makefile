@@ -2,11 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 GYM1_VENV := .venv-gym1
+RAY_VENV := .venv-ray
 PIP := --quiet --disable-pip-version-check
 # Long training tests run only with `make test-slow`.
 PYTEST_ARGS ?=
 
-.PHONY: test test-slow reproduce reproduce-quick compare benchmark benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
+.PHONY: test test-ray test-slow benchmark-ray reproduce reproduce-quick compare benchmark benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
 
 # torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
 # would pull a multi-GB CUDA build.
@@ -14,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
 	$(VENV)/bin/pip install $(PIP) torch==2.13.0
-	$(VENV)/bin/pip install $(PIP) -e ".[baselines,test]" ruff==0.17.6
+	$(VENV)/bin/pip install $(PIP) -e ".[baselines,test,distributed]" ruff==0.17.6
 	touch $@
 
 # The env alone on gymnasium 1.x, without torch, SB3 or imitation (which pins gymnasium 0.29).
@@ -24,10 +25,24 @@ $(GYM1_VENV)/.installed: pyproject.toml
 	$(GYM1_VENV)/bin/pip install $(PIP) -e ".[test]" "gymnasium>=1.0,<2"
 	touch $@
 
+# RLlib (about 0.8 GB) pins gymnasium 1.x, which imitation refuses: a venv of its own.
+$(RAY_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RAY_VENV)
+	$(RAY_VENV)/bin/pip install $(PIP) --upgrade pip
+	$(RAY_VENV)/bin/pip install $(PIP) torch==2.13.0
+	$(RAY_VENV)/bin/pip install $(PIP) -e ".[rllib,test]"
+	touch $@
+
 test: $(VENV)/.installed $(GYM1_VENV)/.installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 	$(GYM1_VENV)/bin/python -c "import gymnasium; print('env tests on gymnasium', gymnasium.__version__)"
 	$(GYM1_VENV)/bin/python -m pytest tests/env $(PYTEST_ARGS)
+
+# On a local Ray instance: the Ray executor and sweeps (Ray beside SB3 and imitation),
+# then the RLlib example and the env tests on RLlib's gymnasium.
+test-ray: $(VENV)/.installed $(RAY_VENV)/.installed
+	$(VENV)/bin/python -m pytest -m ray tests/ray $(PYTEST_ARGS)
+	$(RAY_VENV)/bin/python -m pytest -m "rllib or not (slow or ray)" tests/ray/test_rllib_example.py tests/env $(PYTEST_ARGS)
 
 test-slow: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
@@ -71,5 +86,9 @@ dag: $(VENV)/.installed
 dag-quick: $(VENV)/.installed
 	$(VENV)/bin/python -m baselines.dag --quick --out results/dag-quick
 
+# DAG labelling throughput on a local Ray instance against local processes, 1 and 2 workers.
+benchmark-ray: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/bench_ray_labelling.py
+
 clean:
-	rm -rf $(VENV) $(GYM1_VENV) results .pytest_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(GYM1_VENV) $(RAY_VENV) results .pytest_cache .hypothesis *.egg-info

@@ -10,14 +10,17 @@ import numpy as np
 
 from gym_mecoffload import solvers
 from gym_mecoffload.channels.processes import Channel, ChannelModel
+from gym_mecoffload.executors import ExecutorName, check_executor, run_shards
 from gym_mecoffload.io import atomic_write, read_npz
 from gym_mecoffload.model import (
+    SLOT_FIELDS,
     STATE_FIELDS,
     Objective,
     Scenario,
     Slots,
     TaskBatch,
     as_objective,
+    check_count,
     check_decisions,
     cost,
     features,
@@ -106,7 +109,7 @@ class OffloadDataset:
             format_version=np.array(_FORMAT_VERSION),
         )
         if self.slots is not None:
-            arrays.update({name: getattr(self.slots, name) for name in _SLOT_MEMBERS})
+            arrays.update({name: getattr(self.slots, name) for name in SLOT_FIELDS})
         with atomic_write(path) as handle:
             np.savez(handle, **arrays)
         return path
@@ -126,7 +129,7 @@ class OffloadDataset:
 
         def expected(members: set[str]) -> set[str]:
             # The channel's slots come as all three members or none.
-            return _MEMBERS | (set(_SLOT_MEMBERS) if set(_SLOT_MEMBERS) & members else set())
+            return _MEMBERS | (set(SLOT_FIELDS) if set(SLOT_FIELDS) & members else set())
 
         arrays = read_npz(path, "dataset", expected)
         return cls._from_arrays(path, arrays)
@@ -162,8 +165,8 @@ class OffloadDataset:
                 costs=arrays["costs"],
                 scenario=str(scalar("scenario", "U")),
                 objective=objective,
-                slots=Slots(*(arrays[name] for name in _SLOT_MEMBERS))
-                if _SLOT_MEMBERS[0] in arrays
+                slots=Slots(*(arrays[name] for name in SLOT_FIELDS))
+                if SLOT_FIELDS[0] in arrays
                 else None,
             )
         except (TypeError, ValueError) as error:
@@ -179,7 +182,6 @@ _MEMBERS = {
     "objective_constants",
     "format_version",
 }
-_SLOT_MEMBERS = ("edge_bandwidths", "cloud_bandwidths", "attempts")  # Slots' fields, in order
 
 
 def generate_dataset(
@@ -190,20 +192,93 @@ def generate_dataset(
     objective: str | Objective = "latency",
     channel: str | Channel = "static",
     outage_probability: float = 0.0,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
+    seed: int | None = None,
+    shard_size: int | None = None,
+    executor: ExecutorName = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool = False,
 ) -> OffloadDataset:
     """``n`` requirements of ``scenario`` labelled with their exact optimum (dynamic programming).
 
     Under a fluctuating or unreliable ``channel`` (SPEC-CHANNELS), each task's slots
     are drawn after the tasks, as an env draws them, and the label is the
     clairvoyant optimum on them: what the paper's one-shot DIL would imitate.
+
+    Give exactly one source of randomness:
+
+    * ``rng``: one stream, in this process (labelling costs about 3.5 us per task here);
+    * ``seed``: seeded shards of ``shard_size`` tasks (default 100,000), shard k drawing
+      from ``numpy.random.default_rng([seed, k])``, run by ``executor`` (``"local"``
+      processes, ``workers`` of them, default every core; or ``"ray"`` tasks on the
+      cluster at ``address``, else ``RAY_ADDRESS``, else a local Ray instance; see
+      :mod:`gym_mecoffload.executors`). The dataset is the same, bit for bit, whatever
+      the executor and its number of workers. ``progress`` counts finished shards.
     """
     objective = as_objective(objective)
     model = ChannelModel.build(channel, outage_probability, scenario)
-    states = sample_states(n, scenario=scenario, n_subtasks=n_subtasks, rng=rng)
-    states, slots = model.realise(states, rng)
-    on_slots = None if model.fixed else slots
-    decisions = solvers.optimal(states, objective, on_slots)
-    name = scenario if isinstance(scenario, str) else scenario.name
-    costs = cost(states, decisions, objective, on_slots)
-    return OffloadDataset(states, decisions, costs, name, objective, on_slots)
+    if (rng is None) == (seed is None):
+        raise ValueError("give exactly one of rng (one stream) and seed (seeded shards)")
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+        if (shard_size, executor, workers, address) != (None, "local", None, None):
+            raise ValueError(
+                "shard_size, executor, workers and address shard the work: give seed, not rng"
+            )
+        return _label(_ChainShard(n, scenario, n_subtasks, objective, model), rng)
+    n = check_count("n", n, 1)
+    seed = check_count("seed", seed, 0)
+    shard_size = check_count("shard_size", 100_000 if shard_size is None else shard_size, 1)
+    executor, workers, address = check_executor(executor, workers, address)
+    sample_states(0, scenario=scenario, n_subtasks=n_subtasks, rng=np.random.default_rng(0))
+    shards = [
+        _ChainShard(min(shard_size, n - start), scenario, n_subtasks, objective, model, seed, k)
+        for k, start in enumerate(range(0, n, shard_size))
+    ]
+    parts = run_shards(
+        _label_shard,
+        shards,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress="labelling tasks" if progress else None,
+    )
+    slots = None if model.fixed else Slots.concatenate([p.slots for p in parts])
+    return OffloadDataset(
+        TaskBatch.concatenate([p.states for p in parts]),
+        np.concatenate([p.decisions for p in parts]),
+        np.concatenate([p.costs for p in parts]),
+        parts[0].scenario,
+        objective,
+        slots,
+    )
+
+
+@dataclass(frozen=True)
+class _ChainShard:
+    size: int
+    scenario: str | Scenario
+    n_subtasks: int
+    objective: Objective
+    model: ChannelModel
+    seed: int = 0
+    index: int = 0
+
+
+def _label_shard(shard: _ChainShard) -> OffloadDataset:
+    # Each shard draws from its own stream: the result does not depend on who runs it.
+    return _label(shard, np.random.default_rng([shard.seed, shard.index]))
+
+
+def _label(shard: _ChainShard, rng: np.random.Generator) -> OffloadDataset:
+    states = sample_states(
+        shard.size, scenario=shard.scenario, n_subtasks=shard.n_subtasks, rng=rng
+    )
+    states, slots = shard.model.realise(states, rng)
+    on_slots = None if shard.model.fixed else slots
+    decisions = solvers.optimal(states, shard.objective, on_slots)
+    name = shard.scenario if isinstance(shard.scenario, str) else shard.scenario.name
+    costs = cost(states, decisions, shard.objective, on_slots)
+    return OffloadDataset(states, decisions, costs, name, shard.objective, on_slots)

@@ -46,6 +46,7 @@ STATE_FIELDS = (
     "cloud_bandwidth",
     "cloud_hz",
 )
+SLOT_FIELDS = ("edge_bandwidths", "cloud_bandwidths", "attempts")  # Slots' fields, in order
 
 
 def _first_bad(array: np.ndarray, bad: np.ndarray) -> str:
@@ -424,6 +425,13 @@ class Slots:
         return Slots(
             self.edge_bandwidths[index], self.cloud_bandwidths[index], self.attempts[index]
         )
+
+    @classmethod
+    def concatenate(cls, parts: list[Slots]) -> Slots:
+        """One realisation holding the tasks of ``parts`` in order."""
+        if not parts:
+            raise ValueError("concatenate needs at least one Slots")
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in SLOT_FIELDS))
 
     def check_against(self, batch: TaskBatch) -> None:
         """A ValueError unless these slots fit ``batch`` (N tasks of n subtasks: (N, n + 1))."""

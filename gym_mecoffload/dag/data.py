@@ -1,12 +1,11 @@
-"""DAG demonstrations labelled by the exact MILP expert, generated in seeded shards over
-local processes; atomic ``.npz`` files that fail closed on load."""
+"""DAG demonstrations labelled by the exact MILP expert, generated in seeded shards on
+local processes or Ray (:mod:`gym_mecoffload.executors`); atomic ``.npz`` files that
+fail closed on load."""
 
 from __future__ import annotations
 
 import math
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.dag.solvers import best_known, solve_milp
+from gym_mecoffload.executors import ExecutorName, check_executor, run_shards
 from gym_mecoffload.io import atomic_write, read_npz
 from gym_mecoffload.model import Objective, Scenario, as_objective, check_count, real_array
 
@@ -201,21 +201,28 @@ def generate_dag_dataset(
     objective: str | Objective = "latency",
     seed: int = 0,
     shard_size: int = 64,
+    executor: ExecutorName = "local",
     workers: int | None = None,
+    address: str | None = None,
     progress: bool = True,
 ) -> DagDataset:
     """``n`` random DAG tasks (:func:`~gym_mecoffload.dag.graphs.generate_dags`) with their
-    expert labels, in shards of ``shard_size`` tasks over ``workers`` local processes
-    (default: every core; 1 runs in this process).
+    expert labels, in shards of ``shard_size`` tasks.
 
     Shard k draws from ``numpy.random.default_rng([seed, k])``, so the dataset is the
-    same, bit for bit, whatever the number of workers. Labels cost milliseconds each
-    (the MILP: about 9 ms at n = 20 on one core here), so plan budgets from measured
-    times (README). ``progress`` counts finished shards on stderr.
+    same, bit for bit, whatever the executor and its number of workers (it does depend
+    on ``shard_size``). ``executor="local"`` runs the shards on ``workers`` processes
+    here (default: every core; 1 runs in this process); ``executor="ray"`` runs them as
+    Ray tasks on the cluster at ``address`` (else ``RAY_ADDRESS``, else a local Ray
+    instance), rerunning a shard whose worker dies (:mod:`gym_mecoffload.executors`).
+    Labels cost milliseconds each (the MILP: about 11 ms at n = 20 on one core here),
+    so plan budgets from measured times (README). ``progress`` counts finished shards
+    on stderr. Save the result with :meth:`DagDataset.save`, which writes atomically.
     """
     n = check_count("n", n, 1)
     shard_size = check_count("shard_size", shard_size, 1)
-    workers = os.cpu_count() or 1 if workers is None else check_count("workers", workers, 1)
+    seed = check_count("seed", seed, 0)
+    executor, workers, address = check_executor(executor, workers, address)
     if not isinstance(contention, bool):
         raise TypeError(f"contention must be a bool; got {contention!r}")
     generator = dict(
@@ -233,16 +240,14 @@ def generate_dag_dataset(
         _Shard(k, min(shard_size, n - k * shard_size), seed, generator, contention, objective)
         for k in range(count)
     ]
-    parts: list[DagDataset] = []
-    if workers == 1:
-        for done, shard in enumerate(shards, start=1):
-            parts.append(_label_shard(shard))
-            _report(done, count, progress)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for done, part in enumerate(pool.map(_label_shard, shards), start=1):
-                parts.append(part)
-                _report(done, count, progress)
+    parts = run_shards(
+        _label_shard,
+        shards,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress="labelling DAGs" if progress else None,
+    )
     return DagDataset(
         DagBatch.concatenate([p.dags for p in parts]),
         np.concatenate([p.decisions for p in parts]),
@@ -252,15 +257,3 @@ def generate_dag_dataset(
         contention,
         objective,
     )
-
-
-def _report(done: int, total: int, progress: bool) -> None:
-    if progress:
-        filled = int(30 * done / total)
-        end = "\n" if done == total else ""
-        print(
-            f"\rlabelling DAGs [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} shards",
-            end=end,
-            file=sys.stderr,
-            flush=True,
-        )

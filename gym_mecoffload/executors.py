@@ -1,0 +1,216 @@
+"""Independent shards of work on this machine's processes or on a Ray cluster.
+
+Dataset generators and experiment sweeps cut their work into shards whose results
+are pure functions of the shard (each draws from its own seeded stream). The
+results are gathered in shard order, so what comes back is the same, bit for bit,
+whichever executor runs it and however many workers it has.
+
+Ray is optional (``pip install "gym-mecoffload[distributed]"``) and imported only
+when ``executor="ray"`` is asked for. On Ray:
+
+* the cluster is the one at ``address``, else ``RAY_ADDRESS``, else a local Ray
+  instance started with ``workers`` CPUs (every core when ``workers`` is None);
+  a Ray already initialised in this process (with your own ``runtime_env``, say)
+  is used as it is, and left running afterwards;
+* each shard is one Ray task with one CPU. A task whose worker process dies is
+  run again by Ray, up to ``retries`` times: its shard is never lost, and since
+  every shard is gathered exactly once, never counted twice. An exception raised
+  by the shard's own code is not retried (it would fail again): it cancels the
+  shards still running and propagates.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from functools import partial
+from typing import Any, Literal, TypeVar
+
+from gym_mecoffload.model import check_count
+
+ExecutorName = Literal["local", "ray"]
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+DEFAULT_RETRIES = 3
+
+Shard = TypeVar("Shard")
+Result = TypeVar("Result")
+
+
+def check_executor(
+    executor: str, workers: int | None, address: str | None
+) -> tuple[str, int | None, str | None]:
+    """Validated ``(executor, workers, address)``, so that bad arguments fail before any work."""
+    if not isinstance(executor, str) or executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}; got {executor!r}")
+    if workers is not None:
+        workers = check_count("workers", workers, 1)
+    if address is not None:
+        if executor != "ray":
+            raise ValueError(f"address applies only to executor='ray'; got executor={executor!r}")
+        if not isinstance(address, str) or not address.strip():
+            raise ValueError(f"address must be a Ray cluster address (a str); got {address!r}")
+    return executor, workers, address
+
+
+def connect_ray(address: str | None = None, workers: int | None = None) -> Any:
+    """The ``ray`` module, initialised: the cluster at ``address`` (else ``RAY_ADDRESS``),
+    else a local instance with ``workers`` CPUs. A Ray already initialised is kept."""
+    try:
+        import ray
+    except ImportError:
+        raise ImportError(
+            'executor="ray" needs Ray: pip install "gym-mecoffload[distributed]"'
+        ) from None
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True}
+        if address is None:
+            options["num_cpus"] = workers or os.cpu_count() or 1
+        ray.init(address=address, **options)
+    return ray
+
+
+def run_shards(
+    function: Callable[[Shard], Result],
+    shards: Sequence[Shard],
+    *,
+    executor: ExecutorName = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    retries: int = DEFAULT_RETRIES,
+    progress: str | None = None,
+) -> list[Result]:
+    """``[function(shard) for shard in shards]``, computed by ``executor``.
+
+    Args:
+        function: a module-level function (it is pickled by reference to reach workers).
+        shards: its arguments, one per shard.
+        executor: ``"local"``: processes on this machine (in this process when
+            ``workers`` is 1 or there is one shard); ``"ray"``: Ray tasks (module doc).
+        workers: most shards run at once (default: every core here; on Ray, every
+            shard may be submitted at once and the cluster schedules them).
+        address: the Ray cluster's address (``executor="ray"`` only).
+        retries: how many times Ray reruns a shard whose worker died.
+        progress: what a progress bar on stderr counts (e.g. ``"labelling DAGs"``);
+            None for no bar.
+
+    Returns:
+        the results, in the order of ``shards``.
+    """
+    executor, workers, address = check_executor(executor, workers, address)
+    retries = check_count("retries", retries, 0)
+    shards = list(shards)
+    if not shards:
+        return []
+    bar = _Progress(progress, len(shards))
+    if executor == "ray":
+        return _run_on_ray(function, shards, workers, address, retries, bar)
+    workers = os.cpu_count() or 1 if workers is None else workers
+    if workers == 1 or len(shards) == 1:
+        results = []
+        for shard in shards:
+            results.append(function(shard))
+            bar.advance()
+        return results
+    gathered = _Gathered(len(shards))
+    with ProcessPoolExecutor(max_workers=min(workers, len(shards))) as pool:
+        running: dict[Future, int] = {pool.submit(function, s): i for i, s in enumerate(shards)}
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    gathered.put(running.pop(future), future.result())
+                    bar.advance()
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise
+    return gathered.results()
+
+
+def _run_on_ray(
+    function: Callable[[Shard], Result],
+    shards: list[Shard],
+    workers: int | None,
+    address: str | None,
+    retries: int,
+    bar: _Progress,
+) -> list[Result]:
+    ray = connect_ray(address, workers)
+    remote = ray.remote(_apply).options(
+        name=_name(function), num_cpus=1, max_retries=retries, retry_exceptions=False
+    )
+    # Stored once in the object store: the function may carry data (a partial's arguments).
+    function_ref = ray.put(function)
+    window = workers or len(shards)
+    gathered = _Gathered(len(shards))
+    running: dict[Any, int] = {}
+    submitted = 0
+    try:
+        while submitted < len(shards) or running:
+            while submitted < len(shards) and len(running) < window:
+                running[remote.remote(function_ref, shards[submitted])] = submitted
+                submitted += 1
+            done, _ = ray.wait(list(running), num_returns=1)
+            for ref in done:
+                gathered.put(running.pop(ref), ray.get(ref))
+                bar.advance()
+    except BaseException:
+        for ref in running:
+            ray.cancel(ref)
+        raise
+    return gathered.results()
+
+
+def _apply(function: Callable[[Shard], Result], shard: Shard) -> Result:
+    # Ray's remote wants a plain function; partials and callables travel as an argument.
+    return function(shard)
+
+
+def _name(function: Callable) -> str:
+    """What Ray calls the tasks (its dashboard, the workers' process titles)."""
+    while isinstance(function, partial):
+        function = function.func
+    return getattr(function, "__name__", type(function).__name__)
+
+
+class _Gathered:
+    """Results by shard index: each exactly once, none missing."""
+
+    def __init__(self, count: int) -> None:
+        self._results: list[Any] = [None] * count
+        self._filled = [False] * count
+
+    def put(self, index: int, value: Any) -> None:
+        if self._filled[index]:
+            raise RuntimeError(f"shard {index} came back twice")
+        self._results[index] = value
+        self._filled[index] = True
+
+    def results(self) -> list[Any]:
+        missing = [i for i, filled in enumerate(self._filled) if not filled]
+        if missing:
+            raise RuntimeError(f"shards {missing} never came back")
+        return self._results
+
+
+class _Progress:
+    """A bar on stderr counting finished shards (silent without a label)."""
+
+    def __init__(self, label: str | None, total: int) -> None:
+        self.label, self.total, self.done = label, total, 0
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.label is None:
+            return
+        filled = int(30 * self.done / self.total)
+        end = "\n" if self.done == self.total else ""
+        print(
+            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} shards",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
