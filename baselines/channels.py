@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +30,11 @@ from baselines.dil import train_dil, train_dil_sequential
 from baselines.dqn import train_dqn
 from baselines.evaluation import pin_threads
 from baselines.plots import channel_ratios
+from baselines.sweeps import add_executor_arguments, executor_options, log, run_parts
 from gym_mecoffload.channels import Channel, ChannelModel, MarkovChannel
 from gym_mecoffload.channels.experts import reference_decisions
 from gym_mecoffload.data import generate_dataset
+from gym_mecoffload.executors import ExecutorName
 from gym_mecoffload.metrics import channel_figures
 from gym_mecoffload.model import cost, sample_states
 from gym_mecoffload.report import markdown_table, write_json, write_text
@@ -179,26 +182,50 @@ def run_configuration(
     return figures
 
 
+def _run_part(
+    part: tuple[Configuration, bool], sizes: Sizes, seed: int, progress: bool
+) -> dict[str, dict[str, float]]:
+    # One configuration, wherever it runs: torch on one thread, as in the local run.
+    pin_threads()
+    setting, learn = part
+    log(f"{setting.label}{' (training)' if learn else ''}")
+    return run_configuration(setting, sizes, learn=learn, seed=seed, progress=progress)
+
+
 def run(
     out: Path,
     *,
     sizes: Sizes,
     learned: tuple[str, ...] = DEFAULT_LEARNED,
     progress: bool = True,
+    executor: ExecutorName = "local",
+    workers: int | None = 1,
+    address: str | None = None,
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """The whole study: every configuration, learned policies where ``learned`` says."""
+    """The whole study: every configuration, learned policies where ``learned`` says.
+
+    The configurations are independent: ``executor``, ``workers`` and ``address``
+    spread them over processes or Ray tasks (:func:`gym_mecoffload.executors.run_shards`;
+    by default one after another in this process). Every figure but the training
+    seconds is the same wherever they run.
+    """
     pin_threads()
     known = [setting.label for setting in configurations()]
     unknown = sorted(set(learned) - set(known))
     if unknown:
         raise ValueError(f"learned names unknown configurations {unknown}; known: {known}")
     started = time.perf_counter()
-    results = {}
-    for setting in configurations():
-        stamp = time.strftime("%H:%M:%S")
-        learn = setting.label in learned
-        print(f"[{stamp}] {setting.label}{' (training)' if learn else ''}", flush=True)
-        results[setting.label] = run_configuration(setting, sizes, learn=learn, progress=progress)
+    parts = [(setting, setting.label in learned) for setting in configurations()]
+    figures = run_parts(
+        partial(_run_part, sizes=sizes, seed=0),
+        parts,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=progress,
+        label="channel configurations",
+    )
+    results = {setting.label: row for (setting, _), row in zip(parts, figures, strict=True)}
     out.mkdir(parents=True, exist_ok=True)
     write_json(
         out / "results.json",
@@ -234,6 +261,7 @@ def main() -> None:
         "--learn-all", action="store_true", help="train the learned policies on every configuration"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_executor_arguments(parser, "configurations")
     args = parser.parse_args()
     learned = tuple(s.label for s in configurations()) if args.learn_all else DEFAULT_LEARNED
     results = run(
@@ -241,6 +269,7 @@ def main() -> None:
         sizes=QUICK if args.quick else Sizes(),
         learned=learned,
         progress=not args.no_progress,
+        **executor_options(parser, args),
     )
     print(report(results))
 

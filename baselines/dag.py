@@ -24,6 +24,7 @@ import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import gymnasium as gym
@@ -40,12 +41,14 @@ from baselines.evaluation import pin_threads
 from baselines.networks import StandardizeExtractor, learn_quietly, observation_statistics
 from baselines.plots import dag_ratios
 from baselines.policies import NetworkPolicy, Standardize, mlp
+from baselines.sweeps import add_executor_arguments, executor_options, log, run_parts
 from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.env import DagEpisodes, DagSettings, rollout
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.observations import DagLayout
+from gym_mecoffload.executors import ExecutorName
 from gym_mecoffload.model import N_PLACES
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
@@ -84,13 +87,28 @@ QUICK = Sizes(
 )
 
 
-def _log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+@dataclass(frozen=True)
+class Labelling:
+    """Where a study's DAG datasets are labelled (:func:`generate_dag_dataset`'s executor)."""
+
+    executor: ExecutorName = "local"
+    workers: int | None = None
+    address: str | None = None
 
 
-def _dataset(n: int, contention: bool, size: int, seed: int, progress: bool) -> DagDataset:
+def _dataset(
+    n: int, contention: bool, size: int, seed: int, progress: bool, labelling: Labelling
+) -> DagDataset:
     return generate_dag_dataset(
-        size, n_subtasks=n, contention=contention, seed=seed, shard_size=16, progress=progress
+        size,
+        n_subtasks=n,
+        contention=contention,
+        seed=seed,
+        shard_size=16,
+        progress=progress,
+        executor=labelling.executor,
+        workers=labelling.workers,
+        address=labelling.address,
     )
 
 
@@ -274,10 +292,17 @@ def _delay_ms(decide_one: Callable[[DagBatch], object], singles: list[DagBatch])
 
 
 def run_setting(
-    n: int, contention: bool, sizes: Sizes, *, learn: bool, seed: int = 0, progress: bool = True
+    n: int,
+    contention: bool,
+    sizes: Sizes,
+    *,
+    learn: bool,
+    seed: int = 0,
+    progress: bool = True,
+    labelling: Labelling = Labelling(),
 ) -> dict[str, dict[str, float]]:
     """Every policy's normalised makespan and online delay at one (n, contention)."""
-    test = _dataset(n, contention, sizes.n_test, seed=1000 * n + 1, progress=progress)
+    test = _dataset(n, contention, sizes.n_test, 1000 * n + 1, progress, labelling)
     settings = DagSettings.for_model(n, contention=contention)
     rng = np.random.default_rng([seed, n, int(contention)])
     decisions = {
@@ -296,15 +321,15 @@ def run_setting(
     seconds: dict[str, float] = {}
     if learn:
         n_train = sizes.n_train_contention if contention else sizes.n_train
-        _log(f"n={n}, contention={contention}: labelling {n_train} training DAGs")
-        train = _dataset(n, contention, n_train, seed=1000 * n + 2, progress=progress)
-        _log("training dil_seq")
+        log(f"n={n}, contention={contention}: labelling {n_train} training DAGs")
+        train = _dataset(n, contention, n_train, 1000 * n + 2, progress, labelling)
+        log("training dil_seq")
         dil, history, states = train_dil_dag(train, sizes, rng, progress)
-        _log("distilling the 2 x 32 student")
+        log("distilling the 2 x 32 student")
         fresh = generate_dags(sizes.student_tasks, n_subtasks=n, rng=rng)
         student_dags = DagBatch.concatenate([train.dags, fresh])
         student, seconds["kd_student"] = distill_student(dil, student_dags, settings, sizes, rng)
-        _log("training DQN")
+        log("training DQN")
         dqn, seconds["dqn"] = train_dqn_dag(n, contention, states, sizes, rng, progress)
         seconds["dil_seq"] = history.seconds
         for policy in (dil, dqn):
@@ -335,23 +360,58 @@ def run_setting(
     return figures
 
 
+def _run_part(
+    part: tuple[int, bool, bool], sizes: Sizes, progress: bool, labelling: Labelling
+) -> dict[str, dict[str, float]]:
+    # One setting, wherever it runs: torch on one thread, as in the local run.
+    pin_threads()
+    n, contention, learn = part
+    log(f"n={n}, {'contention' if contention else 'no contention'}")
+    return run_setting(n, contention, sizes, learn=learn, progress=progress, labelling=labelling)
+
+
 def run(
-    out: Path, *, sizes: Sizes, learned: tuple[int, ...] = (20,), progress: bool = True
+    out: Path,
+    *,
+    sizes: Sizes,
+    learned: tuple[int, ...] = (20,),
+    progress: bool = True,
+    executor: ExecutorName = "local",
+    workers: int | None = 1,
+    address: str | None = None,
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """The whole study: n = 10, 20, 30, without and with contention."""
+    """The whole study: n = 10, 20, 30, without and with contention.
+
+    The six settings are independent: ``executor``, ``workers`` and ``address``
+    spread them over processes or Ray tasks (by default one after another in this
+    process, each labelling on every core). On Ray, each setting's labelling runs as
+    Ray tasks too. Every figure but seconds and delays is the same wherever they run.
+    """
     pin_threads()
     unknown = sorted(set(learned) - set(SIZES))
     if unknown:
         raise ValueError(f"learned sizes must be among {SIZES}; got {unknown}")
     started = time.perf_counter()
-    results = {}
-    for n in SIZES:
-        for contention in (False, True):
-            label = f"n={n}, {'contention' if contention else 'no contention'}"
-            _log(label)
-            results[label] = run_setting(
-                n, contention, sizes, learn=n in learned, progress=progress
-            )
+    parts = [(n, contention, n in learned) for n in SIZES for contention in (False, True)]
+    if executor == "ray":
+        labelling = Labelling("ray", None, address)  # nested Ray tasks on the same cluster
+    elif workers == 1:
+        labelling = Labelling()  # every core here, as before
+    else:
+        labelling = Labelling("local", 1)  # the parts already fill the cores
+    rows = run_parts(
+        partial(_run_part, sizes=sizes, labelling=labelling),
+        parts,
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=progress,
+        label="DAG settings",
+    )
+    results = {
+        f"n={n}, {'contention' if contention else 'no contention'}": row
+        for (n, contention, _), row in zip(parts, rows, strict=True)
+    }
     out.mkdir(parents=True, exist_ok=True)
     write_json(
         out / "results.json",
@@ -387,8 +447,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     parser.add_argument("--no-progress", action="store_true")
+    add_executor_arguments(parser, "six settings")
     args = parser.parse_args()
-    results = run(args.out, sizes=QUICK if args.quick else Sizes(), progress=not args.no_progress)
+    results = run(
+        args.out,
+        sizes=QUICK if args.quick else Sizes(),
+        progress=not args.no_progress,
+        **executor_options(parser, args),
+    )
     print(report(results))
 
 

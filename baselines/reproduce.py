@@ -25,6 +25,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 import zlib  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -36,7 +37,14 @@ from baselines.dqn import train_dqn  # noqa: E402
 from baselines.evaluation import evaluate, measure_delay, pin_threads  # noqa: E402
 from baselines.kd import distill  # noqa: E402
 from baselines.policies import NetworkPolicy, Policy, RandomPolicy, SolverPolicy  # noqa: E402
-from gym_mecoffload.data import generate_dataset  # noqa: E402
+from baselines.sweeps import (  # noqa: E402
+    add_executor_arguments,
+    executor_options,
+    log,
+    run_parts,
+)
+from gym_mecoffload.data import OffloadDataset, generate_dataset  # noqa: E402
+from gym_mecoffload.executors import ExecutorName  # noqa: E402
 from gym_mecoffload.report import markdown_table, write_json, write_text  # noqa: E402
 
 # The paper's numbers (SPEC section 4). Fig. 5 and 6 give only DIL's value in the text.
@@ -92,10 +100,6 @@ QUICK = Sizes(
 )
 
 
-def _log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 def _summarise(runs: list[dict[str, float]]) -> dict[str, float]:
     """Mean of each figure over seeds, with ``<figure>_std`` beside it."""
     summary: dict[str, float] = {}
@@ -110,13 +114,98 @@ def _summarise(runs: list[dict[str, float]]) -> dict[str, float]:
     return summary
 
 
-def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dict:
-    """The whole reproduction; returns what ``results.json`` holds."""
+def fig6_seed(
+    run_index: int,
+    *,
+    teacher: NetworkPolicy,
+    test: OffloadDataset,
+    greedy: Policy,
+    sizes: Sizes,
+    seed: int,
+    progress: bool,
+) -> tuple[dict[str, dict[str, float]], dict[str, NetworkPolicy]]:
+    """One Fig. 6 seed: its students, Baseline DIL and both DQNs trained on its own
+    ``paper-kd`` samples, with everyone's figures on ``test``. Returns the figures, and
+    for seed 0 the trained policies (Table 1 times them). Every stream is seeded from
+    ``(seed, run_index)``, so a seed's numbers do not depend on where it runs."""
+    pin_threads()
+
+    def rng_for(name: str) -> np.random.Generator:
+        # One stream per policy: adding or dropping a row leaves the others' numbers alone.
+        return np.random.default_rng([seed, 6, run_index, zlib.crc32(name.encode())])
+
+    kd_train = generate_dataset(
+        sizes.n_kd_train, scenario="paper-kd", rng=np.random.default_rng([seed, 6, run_index])
+    )
+    log(
+        f"Fig. 6 seed {run_index}: KD-DIL, Baseline DIL and both DQNs on {sizes.n_kd_train} paper-kd samples"
+    )
+    students: dict[str, Policy] = {}
+    for name, (loss, augment) in KD_STUDENTS.items():
+        students[name], _ = distill(
+            teacher,
+            config.STUDENT_HIDDEN,
+            kd_train.states,
+            # Synthetic states have only the teacher's labels; the 1K have the optimum's.
+            labels=kd_train.decisions if augment == "none" else None,
+            loss=loss,
+            augment=augment,
+            epochs=sizes.student_epochs,
+            rng=rng_for(name),
+            name=name,
+            progress=progress,
+        )
+    students["baseline_dil"], _ = train_dil(
+        kd_train,
+        hidden=config.STUDENT_HIDDEN,
+        epochs=sizes.student_epochs,
+        batch_size=config.STUDENT_BATCH_SIZE,
+        rng=rng_for("baseline_dil"),
+        name="baseline_dil",
+        progress=progress,
+    )
+    for formulation, key in (("sequential", "dqn"), ("joint", "dqn_joint")):
+        students[key], _ = train_dqn(
+            formulation,
+            task_pool=kd_train.states,
+            timesteps=sizes.dqn_kd_timesteps,
+            rng=rng_for(key),
+            name=f"{key}_1k",
+            progress=progress,
+        )
+    evaluations = {
+        name: evaluate(policy, test) for name, policy in {**students, "greedy": greedy}.items()
+    }
+    kept = {
+        name: policy
+        for name, policy in students.items()
+        if run_index == 0 and isinstance(policy, NetworkPolicy)
+    }
+    return evaluations, kept
+
+
+def run(
+    sizes: Sizes,
+    out: Path,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    executor: ExecutorName = "local",
+    workers: int | None = 1,
+    address: str | None = None,
+) -> dict:
+    """The whole reproduction; returns what ``results.json`` holds.
+
+    Fig. 6's seeds are independent: ``executor``, ``workers`` and ``address`` spread
+    them over processes or Ray tasks (:func:`gym_mecoffload.executors.run_shards`; by
+    default one after another in this process). Every figure but times is the same
+    wherever they run.
+    """
     pin_threads()
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     models = out / "models"
-    _log(f"data: {sizes.n_train} training and {sizes.n_test} test samples of the paper scenario")
+    log(f"data: {sizes.n_train} training and {sizes.n_test} test samples of the paper scenario")
     train = generate_dataset(sizes.n_train, scenario="paper", rng=rng)
     test = generate_dataset(sizes.n_test, scenario="paper", rng=rng)
 
@@ -129,10 +218,10 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
     trained: dict[str, NetworkPolicy] = {}
     timings: dict[str, float] = {}
 
-    _log(f"DIL (5 x 256 multi-label BC, {sizes.dil_epochs} epochs)")
+    log(f"DIL (5 x 256 multi-label BC, {sizes.dil_epochs} epochs)")
     trained["dil"], history = train_dil(train, epochs=sizes.dil_epochs, rng=rng, progress=progress)
     timings["dil"] = history.seconds
-    _log(
+    log(
         f"DIL per subtask (BC on the optimal path, {sizes.dil_seq_epochs} epochs, DAgger {sizes.dagger_timesteps} steps)"
     )
     trained["dil_seq"], history = train_dil_sequential(
@@ -143,12 +232,12 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
         progress=progress,
     )
     timings["dil_seq"] = history.seconds
-    _log(f"DQN per subtask on MecOffload-v0 ({sizes.dqn_timesteps} steps)")
+    log(f"DQN per subtask on MecOffload-v0 ({sizes.dqn_timesteps} steps)")
     trained["dqn"], history = train_dqn(
         "sequential", timesteps=sizes.dqn_timesteps, rng=rng, progress=progress
     )
     timings["dqn"] = history.seconds
-    _log(f"DQN, one action per whole decision (3^6 actions, {sizes.dqn_joint_timesteps} steps)")
+    log(f"DQN, one action per whole decision (3^6 actions, {sizes.dqn_joint_timesteps} steps)")
     trained["dqn_joint"], history = train_dqn(
         "joint", timesteps=sizes.dqn_joint_timesteps, rng=rng, progress=progress
     )
@@ -159,66 +248,32 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
         fig5[name]["train_seconds"] = seconds
 
     # Fig. 6 ------------------------------------------------------------------
-    teacher = trained["dil"]
+    # The seeds are independent: each may run in another process or as a Ray task.
+    seed_runs = run_parts(
+        partial(
+            fig6_seed,
+            teacher=trained["dil"],
+            test=test,
+            greedy=policies["greedy"],
+            sizes=sizes,
+            seed=seed,
+        ),
+        range(sizes.seeds),
+        executor=executor,
+        workers=workers,
+        address=address,
+        progress=progress,
+        label="Fig. 6 seeds",
+    )
     per_seed: dict[str, list[dict[str, float]]] = {}
-    kd_policies: dict[str, NetworkPolicy] = {}
-
-    def rng_for(run_index: int, name: str) -> np.random.Generator:
-        # One stream per policy: adding or dropping a row leaves the others' numbers alone.
-        return np.random.default_rng([seed, 6, run_index, zlib.crc32(name.encode())])
-
-    for run_index in range(sizes.seeds):
-        kd_train = generate_dataset(
-            sizes.n_kd_train, scenario="paper-kd", rng=np.random.default_rng([seed, 6, run_index])
-        )
-        _log(
-            f"Fig. 6 seed {run_index}: KD-DIL, Baseline DIL and both DQNs on {sizes.n_kd_train} paper-kd samples"
-        )
-        students = {}
-        for name, (loss, augment) in KD_STUDENTS.items():
-            students[name], _ = distill(
-                teacher,
-                config.STUDENT_HIDDEN,
-                kd_train.states,
-                # Synthetic states have only the teacher's labels; the 1K have the optimum's.
-                labels=kd_train.decisions if augment == "none" else None,
-                loss=loss,
-                augment=augment,
-                epochs=sizes.student_epochs,
-                rng=rng_for(run_index, name),
-                name=name,
-                progress=progress,
-            )
-        students["baseline_dil"], _ = train_dil(
-            kd_train,
-            hidden=config.STUDENT_HIDDEN,
-            epochs=sizes.student_epochs,
-            batch_size=config.STUDENT_BATCH_SIZE,
-            rng=rng_for(run_index, "baseline_dil"),
-            name="baseline_dil",
-            progress=progress,
-        )
-        for formulation, key in (("sequential", "dqn"), ("joint", "dqn_joint")):
-            students[key], _ = train_dqn(
-                formulation,
-                task_pool=kd_train.states,
-                timesteps=sizes.dqn_kd_timesteps,
-                rng=rng_for(run_index, key),
-                name=f"{key}_1k",
-                progress=progress,
-            )
-        for name, policy in {**students, "greedy": policies["greedy"]}.items():
-            per_seed.setdefault(name, []).append(evaluate(policy, test))
-        if run_index == 0:
-            kd_policies = {
-                name: policy
-                for name, policy in students.items()
-                if isinstance(policy, NetworkPolicy)
-            }
+    for evaluations, _ in seed_runs:
+        for name, figures in evaluations.items():
+            per_seed.setdefault(name, []).append(figures)
+    kd_policies = seed_runs[0][1]
     fig6 = {name: _summarise(runs) for name, runs in per_seed.items()}
 
     # Table 1 -----------------------------------------------------------------
-    _log(f"Table 1: decision delay on {sizes.online_tasks} tasks online and {sizes.n_test} batched")
+    log(f"Table 1: decision delay on {sizes.online_tasks} tasks online and {sizes.n_test} batched")
     timed = {
         "kd_dil": kd_policies["kd_dil"],
         "dil": trained["dil"],
@@ -254,7 +309,7 @@ def run(sizes: Sizes, out: Path, *, seed: int = 0, progress: bool = True) -> dic
     from baselines.plots import plot_all
 
     plot_all(results, out)
-    _log(f"done in {results['settings']['seconds']:.0f} s: {out / 'results.md'}")
+    log(f"done in {results['settings']['seconds']:.0f} s: {out / 'results.md'}")
     return results
 
 
@@ -338,13 +393,20 @@ def main(argv: list[str] | None = None) -> dict:
         "--seeds", type=int, default=None, help="Fig. 6 repetitions (default 3; quick 2)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_executor_arguments(parser, "Fig. 6 seeds")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else Sizes()
     if args.seeds is not None:
         if args.seeds < 1:
             parser.error(f"--seeds must be >= 1; got {args.seeds}")
         sizes = Sizes(**{**asdict(sizes), "seeds": args.seeds})
-    return run(sizes, args.out, seed=args.seed, progress=not args.no_progress)
+    return run(
+        sizes,
+        args.out,
+        seed=args.seed,
+        progress=not args.no_progress,
+        **executor_options(parser, args),
+    )
 
 
 if __name__ == "__main__":
