@@ -99,3 +99,18 @@ DAG_STUDENT_EPOCHS = 30
 # it sees these fresh DAGs besides the teacher's training set.
 DAG_STUDENT_TASKS = 40_000
 DAG_DELAY_TASKS = 30  # tasks timed one at a time per policy
+
+# RLlib's PPO (examples/rllib_ppo.py, Ray's new API stack), on MecOffload-v0 and
+# MecOffloadDag-v0 with relative rewards; gamma = 1 as for our other learners.
+RLLIB_PPO = {
+    "lr": 3e-4,
+    "gamma": 1.0,
+    "lambda_": 0.95,
+    "train_batch_size_per_learner": 4000,
+    "minibatch_size": 256,
+    "num_epochs": 10,
+}
+RLLIB_HIDDEN = (256, 256)
+RLLIB_ITERATIONS = 20
+RLLIB_ENV_RUNNERS = 2
+RLLIB_DAG_SUBTASKS = 10  # the MILP labels each episode's task at reset (about 6 ms at n = 10)
