@@ -101,6 +101,8 @@ def run_shards(
     """
     executor, workers, address = check_executor(executor, workers, address)
     retries = check_count("retries", retries, 0)
+    if progress is not None and not isinstance(progress, str):
+        raise TypeError(f"progress must be what the bar counts (a str) or None; got {progress!r}")
     shards = list(shards)
     if not shards:
         return []

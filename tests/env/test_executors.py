@@ -64,6 +64,14 @@ def test_bad_executor_arguments_are_refused(executor, workers, address, match):
         generate_dataset(10, seed=0, executor=executor, workers=workers, address=address)
 
 
+def test_bad_retries_and_progress_are_refused():
+    for retries in (-1, True, 1.0):
+        with pytest.raises(ValueError, match="retries must be an integer >= 0"):
+            run_shards(_square, range(2), retries=retries)
+    with pytest.raises(TypeError, match="progress must be"):
+        run_shards(_square, range(2), progress=True)
+
+
 def test_ray_missing_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
     with pytest.raises(ImportError, match=r"gym-mecoffload\[distributed\]"):
