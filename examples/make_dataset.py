@@ -1,6 +1,12 @@
-"""Generate demonstrations of the optimal expert and save them as .npz."""
+"""Generate demonstrations of the optimal expert in seeded shards and save them as .npz.
 
-import sys
+    python examples/make_dataset.py [N] [OUT.npz] [--executor local|ray] [--workers W]
+
+The dataset is the same, bit for bit, on either executor and any number of workers;
+it is written atomically once every shard is in.
+"""
+
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -8,10 +14,23 @@ import numpy as np
 
 from gym_mecoffload import OffloadDataset, generate_dataset
 
-n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp()) / "paper-train.npz"
+parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+parser.add_argument("n", type=int, nargs="?", default=100_000)
+parser.add_argument("out", type=Path, nargs="?", default=None)
+parser.add_argument("--executor", choices=["local", "ray"], default="local")
+parser.add_argument("--workers", type=int, default=None)
+args = parser.parse_args()
+out = args.out or Path(tempfile.mkdtemp()) / "paper-train.npz"
 
-dataset = generate_dataset(n, scenario="paper", rng=np.random.default_rng(0))
+dataset = generate_dataset(
+    args.n,
+    scenario="paper",
+    seed=0,
+    shard_size=25_000,
+    executor=args.executor,
+    workers=args.workers,
+    progress=True,
+)
 dataset.save(out)
 loaded = OffloadDataset.load(out)
 print(
