@@ -85,7 +85,8 @@ def run_shards(
     """``[function(shard) for shard in shards]``, computed by ``executor``.
 
     Args:
-        function: a module-level function (it is pickled by reference to reach workers).
+        function: a module-level function, or a ``functools.partial`` of one (it is
+            pickled to reach the workers; on Ray it is stored once for every shard).
         shards: its arguments, one per shard.
         executor: ``"local"``: processes on this machine (in this process when
             ``workers`` is 1 or there is one shard); ``"ray"``: Ray tasks (module doc).
