@@ -92,17 +92,33 @@ def test_an_error_in_a_shard_propagates_and_is_not_retried(ray_cluster):
         run_shards(_raise_on_three, range(6), executor="ray")
 
 
+def _parent(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("PPid:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _ours(pid: int) -> bool:
+    """Whether ``pid`` descends from this process (this test's Ray, not another one's)."""
+    while pid > 1:
+        if pid == os.getpid():
+            return True
+        pid = _parent(pid)
+    return False
+
+
 def _label_workers() -> list[int]:
-    """Pids of Ray workers now labelling a DAG shard (Ray names them after the task)."""
+    """Pids of this test's Ray workers now labelling a DAG shard (named after the task)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 title = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if title.startswith(b"ray::_label_shard"):
-                pids.append(int(entry.name))
+                if title.startswith(b"ray::_label_shard") and _ours(int(entry.name)):
+                    pids.append(int(entry.name))
+            except (OSError, ValueError):
+                continue  # the process ended while we looked
     return pids
 
 
