@@ -11,7 +11,7 @@ import numpy as np
 from gym_mecoffload import solvers
 from gym_mecoffload.channels.processes import Channel, ChannelModel
 from gym_mecoffload.executors import ExecutorName, check_executor, run_shards
-from gym_mecoffload.io import atomic_write, read_npz
+from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
 from gym_mecoffload.model import (
     SLOT_FIELDS,
     STATE_FIELDS,
@@ -97,16 +97,12 @@ class OffloadDataset:
         """Write the dataset as ``.npz``, atomically: a crash never leaves a half file at ``path``."""
         path = Path(path)
         arrays = {name: getattr(self.states, name) for name in STATE_FIELDS}
-        objective = self.objective
         arrays.update(
             decisions=self.decisions,
             costs=self.costs,
             scenario=np.array(self.scenario),
-            objective=np.array(objective.name),
-            objective_constants=np.array(
-                [objective.latency_weight, objective.kappa, objective.tx_power, objective.rx_power]
-            ),
             format_version=np.array(_FORMAT_VERSION),
+            **objective_members(self.objective),
         )
         if self.slots is not None:
             arrays.update({name: getattr(self.slots, name) for name in SLOT_FIELDS})
@@ -150,15 +146,8 @@ class OffloadDataset:
             raise ValueError(
                 f"{path} has dataset format {version}; this version reads {_FORMAT_VERSION}"
             )
-        constants = arrays["objective_constants"]
-        if constants.shape != (4,) or constants.dtype.kind != "f":
-            raise ValueError(
-                f"{path}: objective_constants must be 4 floats (latency_weight, kappa, "
-                f"tx_power, rx_power); got dtype {constants.dtype} and shape {constants.shape}"
-            )
         try:
-            weight, kappa, tx_power, rx_power = constants.tolist()
-            objective = Objective(str(scalar("objective", "U")), weight, kappa, tx_power, rx_power)
+            objective = read_objective(arrays)
             return cls(
                 states=TaskBatch(**{name: arrays[name] for name in STATE_FIELDS}),
                 decisions=arrays["decisions"],

@@ -18,6 +18,8 @@ from typing import IO
 
 import numpy as np
 
+from gym_mecoffload.model import Objective
+
 # Temporary files are named ".{final name}.{writer's pid}.tmp{random}".
 _TEMP_MARK = ".tmp"
 
@@ -173,3 +175,29 @@ def _check_npy_header(path: Path, archive: zipfile.ZipFile, member: str, name: s
             f"{path}: member {name!r} claims shape {shape} of {dtype} ({claimed:,} bytes) but "
             f"holds {info.file_size - header_bytes:,} bytes"
         )
+
+
+def objective_members(objective: Objective) -> dict[str, np.ndarray]:
+    """The two ``.npz`` members every dataset stores its objective in."""
+    return {
+        "objective": np.array(objective.name),
+        "objective_constants": np.array(
+            [objective.latency_weight, objective.kappa, objective.tx_power, objective.rx_power]
+        ),
+    }
+
+
+def read_objective(arrays: dict[str, np.ndarray]) -> Objective:
+    """The objective :func:`objective_members` stored, or a ValueError saying what is wrong."""
+    constants = arrays["objective_constants"]
+    if constants.shape != (4,) or constants.dtype.kind != "f":
+        raise ValueError(
+            "objective_constants must be 4 floats (latency_weight, kappa, tx_power, "
+            f"rx_power); got dtype {constants.dtype} and shape {constants.shape}"
+        )
+    name = arrays["objective"]
+    if name.shape != () or name.dtype.kind != "U":
+        raise ValueError(
+            f"objective must be a scalar of kind 'U'; got dtype {name.dtype} and shape {name.shape}"
+        )
+    return Objective(str(name), *constants.tolist())

@@ -15,7 +15,7 @@ from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.dag.solvers import best_known, solve_milp
 from gym_mecoffload.executors import ExecutorName, check_executor, run_shards
-from gym_mecoffload.io import atomic_write, read_npz
+from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
 from gym_mecoffload.model import Objective, Scenario, as_objective, check_count, real_array
 
 _FORMAT_VERSION = 1
@@ -94,18 +94,14 @@ class DagDataset:
         """Write the dataset as ``.npz``, atomically."""
         path = Path(path)
         arrays = {name: getattr(self.dags, name) for name in DAG_FIELDS}
-        objective = self.objective
         arrays.update(
             decisions=self.decisions,
             costs=self.costs,
             lower_bound=self.lower_bound,
             exact=self.exact,
             contention=np.array(self.contention),
-            objective=np.array(objective.name),
-            objective_constants=np.array(
-                [objective.latency_weight, objective.kappa, objective.tx_power, objective.rx_power]
-            ),
             format_version=np.array(_FORMAT_VERSION),
+            **objective_members(self.objective),
         )
         with atomic_write(path) as handle:
             np.savez(handle, **arrays)
@@ -119,12 +115,6 @@ class DagDataset:
             version = arrays["format_version"]
             if version.shape != () or int(version) != _FORMAT_VERSION:
                 raise ValueError(f"format_version must be {_FORMAT_VERSION}")
-            constants = arrays["objective_constants"]
-            if constants.shape != (4,) or constants.dtype.kind != "f":
-                raise ValueError("objective_constants must be 4 floats")
-            name = arrays["objective"]
-            if name.shape != () or name.dtype.kind != "U":
-                raise ValueError("objective must be a string")
             contention = arrays["contention"]
             if contention.shape != () or contention.dtype != bool:
                 raise ValueError("contention must be a bool")
@@ -135,7 +125,7 @@ class DagDataset:
                 lower_bound=arrays["lower_bound"],
                 exact=arrays["exact"],
                 contention=bool(contention),
-                objective=Objective(str(name), *constants.tolist()),
+                objective=read_objective(arrays),
             )
         except (TypeError, ValueError) as error:
             raise ValueError(f"{path} holds an invalid DAG dataset: {error}") from None
