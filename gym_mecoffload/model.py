@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -141,8 +141,27 @@ def platform_arrays(source: Any, n_tasks: int) -> dict[str, np.ndarray]:
     return values
 
 
+Batch = TypeVar("Batch", bound="FieldBatch")
+
+
+class FieldBatch:
+    """What the batch classes share: validated fields named in ``FIELDS``, each with a
+    leading task axis."""
+
+    FIELDS: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def concatenate(cls: type[Batch], batches: list[Batch]) -> Batch:
+        """One batch holding the tasks of ``batches`` in order (validated again)."""
+        if not batches:
+            raise ValueError(f"concatenate needs at least one {cls.__name__}")
+        return cls(
+            **{name: np.concatenate([getattr(b, name) for b in batches]) for name in cls.FIELDS}
+        )
+
+
 @dataclass(frozen=True)
-class TaskBatch:
+class TaskBatch(FieldBatch):
     """A batch of ``N`` offloading requirements S = (E, D, p1, p2, b1, b2).
 
     Every field has a leading batch axis. Values are validated on construction:
@@ -168,6 +187,8 @@ class TaskBatch:
     edge_bandwidth: np.ndarray
     cloud_bandwidth: np.ndarray
     cloud_hz: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    FIELDS = STATE_FIELDS
 
     def __post_init__(self) -> None:
         cycles = real_array("cycles", self.cycles, "CPU cycles")
@@ -222,15 +243,6 @@ class TaskBatch:
             array.setflags(write=False)  # fancy indexing copies: frozen like the original
             object.__setattr__(subset, name, array)
         return subset
-
-    @classmethod
-    def concatenate(cls, batches: list[TaskBatch]) -> TaskBatch:
-        """One batch holding the tasks of ``batches`` in order."""
-        if not batches:
-            raise ValueError("concatenate needs at least one TaskBatch")
-        return cls(
-            **{name: np.concatenate([getattr(b, name) for b in batches]) for name in STATE_FIELDS}
-        )
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> TaskBatch:
@@ -354,7 +366,7 @@ def n_features(n_subtasks: int) -> int:
 
 
 @dataclass(frozen=True)
-class Slots:
+class Slots(FieldBatch):
     """A fluctuating channel's realisation for a batch of N tasks of n subtasks (SPEC-CHANNELS).
 
     Slot k < n carries ``data[k]`` into subtask k; slot n carries the output back
@@ -370,6 +382,8 @@ class Slots:
     edge_bandwidths: np.ndarray
     cloud_bandwidths: np.ndarray
     attempts: np.ndarray
+
+    FIELDS = SLOT_FIELDS
 
     def __post_init__(self) -> None:
         edge = real_array("edge_bandwidths", self.edge_bandwidths, "bytes/s")
@@ -425,13 +439,6 @@ class Slots:
         return Slots(
             self.edge_bandwidths[index], self.cloud_bandwidths[index], self.attempts[index]
         )
-
-    @classmethod
-    def concatenate(cls, parts: list[Slots]) -> Slots:
-        """One realisation holding the tasks of ``parts`` in order."""
-        if not parts:
-            raise ValueError("concatenate needs at least one Slots")
-        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in SLOT_FIELDS))
 
     def check_against(self, batch: TaskBatch) -> None:
         """A ValueError unless these slots fit ``batch`` (N tasks of n subtasks: (N, n + 1))."""

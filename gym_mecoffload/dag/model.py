@@ -18,6 +18,7 @@ from gym_mecoffload.model import (
     DEVICE,
     N_PLACES,
     PLATFORM_FIELDS,
+    FieldBatch,
     Objective,
     TaskBatch,
     _check_representable,
@@ -33,7 +34,7 @@ DAG_FIELDS = ("cycles", "edges", "edge_data", "input_data", "output_data", *PLAT
 
 
 @dataclass(frozen=True)
-class DagBatch:
+class DagBatch(FieldBatch):
     """A batch of N DAG tasks of n subtasks each (SPEC-DAG section 1), SI units.
 
     Attributes:
@@ -57,6 +58,8 @@ class DagBatch:
     edge_bandwidth: np.ndarray
     cloud_bandwidth: np.ndarray
     cloud_hz: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    FIELDS = DAG_FIELDS
 
     def __post_init__(self) -> None:
         cycles = real_array("cycles", self.cycles, "CPU cycles")
@@ -122,12 +125,6 @@ class DagBatch:
         if isinstance(index, (int, np.integer)):
             index = [index]
         return DagBatch(**{name: getattr(self, name)[index] for name in DAG_FIELDS})
-
-    @classmethod
-    def concatenate(cls, batches: list[DagBatch]) -> DagBatch:
-        return cls(
-            **{name: np.concatenate([getattr(b, name) for b in batches]) for name in DAG_FIELDS}
-        )
 
     @classmethod
     def from_chain(cls, chain: TaskBatch) -> DagBatch:
