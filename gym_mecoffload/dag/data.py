@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gym_mecoffload.dag.graphs import generate_dags
+from gym_mecoffload.dag.graphs import generate_dags, generator_settings
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.dag.solvers import best_known, solve_milp
 from gym_mecoffload.executors import ExecutorName, check_executor, run_shards
@@ -215,7 +215,7 @@ def generate_dag_dataset(
     executor, workers, address = check_executor(executor, workers, address)
     if not isinstance(contention, bool):
         raise TypeError(f"contention must be a bool; got {contention!r}")
-    generator = dict(
+    generator = generator_settings(
         n_subtasks=n_subtasks,
         fat=fat,
         density=density,
@@ -223,7 +223,6 @@ def generate_dag_dataset(
         jump=jump,
         scenario=scenario,
     )
-    generate_dags(0, rng=np.random.default_rng(0), **generator)  # every argument checked here, once
     objective = as_objective(objective)
     count = math.ceil(n / shard_size)
     shards = [

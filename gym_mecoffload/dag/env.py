@@ -18,7 +18,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from gym_mecoffload.dag.data import DagDataset, label
-from gym_mecoffload.dag.graphs import generate_dags
+from gym_mecoffload.dag.graphs import generate_dags, generator_settings
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.envs.tasks import (
@@ -36,7 +36,6 @@ from gym_mecoffload.model import (
     PLACES,
     Objective,
     Scenario,
-    as_scenario,
     check_count,
     holds_integers_below,
 )
@@ -102,15 +101,14 @@ class DagSettings:
             raise TypeError(f"contention must be a bool; got {contention!r}")
         if optimum not in OPTIMA:
             raise ValueError(f"optimum must be one of {OPTIMA}; got {optimum!r}")
-        generator = dict(
+        generator = generator_settings(
             n_subtasks=n_subtasks,
             fat=fat,
             density=density,
             regularity=regularity,
             jump=jump,
-            scenario=as_scenario(scenario),
+            scenario=scenario,
         )
-        generate_dags(0, rng=np.random.default_rng(0), **generator)  # checks every argument
         objective = _make_objective(objective, latency_weight, kappa, tx_power, rx_power)
         if task_pool is not None:
             dags = task_pool.dags if isinstance(task_pool, DagDataset) else task_pool

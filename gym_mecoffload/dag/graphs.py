@@ -14,6 +14,7 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,27 @@ def _layer_widths(n: int, fat: float, regularity: float, rng: np.random.Generato
     return widths
 
 
+def generator_settings(
+    *,
+    n_subtasks: int = 10,
+    fat: float = 0.5,
+    density: float = 0.5,
+    regularity: float = 0.5,
+    jump: int = 1,
+    scenario: str | Scenario = "paper",
+) -> dict[str, Any]:
+    """:func:`generate_dags`' graph parameters, checked (a ValueError naming a bad one and
+    what is allowed) and normalised: the keyword arguments to pass it later."""
+    return {
+        "n_subtasks": check_count("n_subtasks", n_subtasks, 1, _MAX_GV_SUBTASKS),
+        "fat": _fraction("fat", fat),
+        "density": _fraction("density", density),
+        "regularity": _fraction("regularity", regularity),
+        "jump": check_count("jump", jump, 1),
+        "scenario": as_scenario(scenario),
+    }
+
+
 def generate_dags(
     n: int,
     *,
@@ -70,12 +92,16 @@ def generate_dags(
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     n = check_count("n", n, 0)
-    n_subtasks = check_count("n_subtasks", n_subtasks, 1, _MAX_GV_SUBTASKS)
-    fat = _fraction("fat", fat)
-    density = _fraction("density", density)
-    regularity = _fraction("regularity", regularity)
-    jump = check_count("jump", jump, 1)
-    scenario = as_scenario(scenario)
+    settings = generator_settings(
+        n_subtasks=n_subtasks,
+        fat=fat,
+        density=density,
+        regularity=regularity,
+        jump=jump,
+        scenario=scenario,
+    )
+    n_subtasks, fat, density = settings["n_subtasks"], settings["fat"], settings["density"]
+    regularity, jump, scenario = settings["regularity"], settings["jump"], settings["scenario"]
     size = n_subtasks
     edges = np.zeros((n, size, size), dtype=bool)
     for i in range(n):
