@@ -12,7 +12,8 @@ Then what a cluster's throughput depends on, measured here:
 * the executor's overhead per shard: shards of no work, timed end to end on the
   driver (submission, scheduling, the result's return);
 * the driver's serial work per task: gathering the shards and validating the dataset
-  (costs recomputed), which no number of workers shortens.
+  (costs recomputed), which no number of workers shortens, and the memory the
+  gathered dataset takes there.
 
 From these it prints where adding cores stops paying: the ceiling on tasks per second
 that the driver's serial work and per-shard overhead set.
@@ -27,7 +28,7 @@ import numpy as np
 
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.graphs import generate_dags
-from gym_mecoffload.dag.model import DagBatch
+from gym_mecoffload.dag.model import DAG_FIELDS
 from gym_mecoffload.dag.solvers import solve_milp
 from gym_mecoffload.executors import connect_ray, run_shards
 
@@ -53,19 +54,11 @@ def _overhead_seconds(executor: str, workers: int | None, shards: int) -> float:
     return (time.perf_counter() - started) / shards
 
 
-def _serial_seconds(data: DagDataset) -> float:
-    """Gathering shards of 16 into one validated dataset, as the generator does, per task."""
-    parts = [data.dags[i : i + 16] for i in range(0, len(data), 16)]
+def _serial_seconds(data: DagDataset, shard_size: int) -> float:
+    """Gathering the shards into one validated dataset, as the generator does, per task."""
+    parts = [data[i : i + shard_size] for i in range(0, len(data), shard_size)]
     started = time.perf_counter()
-    DagDataset(
-        DagBatch.concatenate(parts),
-        data.decisions,
-        data.costs,
-        data.lower_bound,
-        data.exact,
-        data.contention,
-        data.objective,
-    )
+    DagDataset.concatenate(parts)
     return (time.perf_counter() - started) / len(data)
 
 
@@ -112,13 +105,17 @@ def main() -> None:
         "ray, 2 in flight": _overhead_seconds("ray", 2, 400),
         "ray, all submitted": _overhead_seconds("ray", None, 1000),
     }
-    serial = _serial_seconds(reference)
+    serial = _serial_seconds(reference, args.shard_size)
     per_shard = overhead["ray, all submitted"]
     shard_work = label * args.shard_size
     print(f"\nlabel time per task, one core: {label * 1e3:.2f} ms ({1 / label:.0f} tasks/s/core)")
     for name, seconds in overhead.items():
         print(f"overhead per empty shard, {name}: {seconds * 1e3:.2f} ms")
     print(f"driver's serial work per task (gather and validate): {serial * 1e6:.0f} us")
+    arrays = [getattr(reference.dags, name) for name in DAG_FIELDS]
+    arrays += [reference.decisions, reference.costs, reference.lower_bound, reference.exact]
+    per_task = sum(array.nbytes for array in arrays) / len(reference)
+    print(f"the dataset in the driver's memory: {per_task / 1e3:.1f} KB per task")
     print(
         f"a shard of {args.shard_size}: {shard_work * 1e3:.0f} ms of work against "
         f"{per_shard * 1e3:.2f} ms of Ray overhead ({per_shard / shard_work:.1%})"

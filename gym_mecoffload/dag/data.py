@@ -8,6 +8,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,6 +90,44 @@ class DagDataset:
 
     def __len__(self) -> int:
         return len(self.dags)
+
+    def __getitem__(self, index: Any) -> DagDataset:
+        """The tasks selected by ``index`` (an int, slice, mask or index array), labelled."""
+        if isinstance(index, (int, np.integer)):
+            index = [index]
+        return DagDataset(
+            self.dags[index],
+            self.decisions[index],
+            self.costs[index],
+            self.lower_bound[index],
+            self.exact[index],
+            self.contention,
+            self.objective,
+        )
+
+    @classmethod
+    def concatenate(cls, parts: list[DagDataset]) -> DagDataset:
+        """One dataset holding the tasks of ``parts`` in order (validated again); the parts
+        must share their contention model and objective."""
+        if not parts:
+            raise ValueError("concatenate needs at least one DagDataset")
+        first = parts[0]
+        for part in parts[1:]:
+            if (part.contention, part.objective) != (first.contention, first.objective):
+                raise ValueError(
+                    "parts' labels are for different models: contention and objective "
+                    f"{first.contention}, {first.objective} against {part.contention}, "
+                    f"{part.objective}"
+                )
+        return cls(
+            DagBatch.concatenate([p.dags for p in parts]),
+            np.concatenate([p.decisions for p in parts]),
+            np.concatenate([p.costs for p in parts]),
+            np.concatenate([p.lower_bound for p in parts]),
+            np.concatenate([p.exact for p in parts]),
+            first.contention,
+            first.objective,
+        )
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the dataset as ``.npz``, atomically."""
@@ -237,12 +276,4 @@ def generate_dag_dataset(
         address=address,
         progress="labelling DAGs" if progress else None,
     )
-    return DagDataset(
-        DagBatch.concatenate([p.dags for p in parts]),
-        np.concatenate([p.decisions for p in parts]),
-        np.concatenate([p.costs for p in parts]),
-        np.concatenate([p.lower_bound for p in parts]),
-        np.concatenate([p.exact for p in parts]),
-        contention,
-        objective,
-    )
+    return DagDataset.concatenate(parts)

@@ -185,16 +185,7 @@ class DagSettings:
             return dags, labels
         index = rng.integers(len(pool), size=size)
         if isinstance(pool, DagDataset):
-            picked = DagDataset(
-                pool.dags[index],
-                pool.decisions[index],
-                pool.costs[index],
-                pool.lower_bound[index],
-                pool.exact[index],
-                pool.contention,
-                pool.objective,
-            )
-            padded = _padded(picked, self.n_subtasks)
+            padded = _padded(pool[index], self.n_subtasks)
             return padded.dags, padded
         dags = pad_dags(pool[index], self.n_subtasks)
         labels = (

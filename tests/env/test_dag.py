@@ -493,6 +493,26 @@ def test_datasets_do_not_depend_on_the_number_of_workers(tmp_path):
     assert np.allclose(one.costs, brute, rtol=1e-7)
 
 
+def test_dag_datasets_select_and_concatenate_their_tasks():
+    data = generate_dag_dataset(9, n_subtasks=5, seed=3, workers=1, progress=False)
+    parts = [data[:4], data[4:7], data[np.array([7, 8])]]
+    whole = DagDataset.concatenate(parts)
+    assert [len(p) for p in parts] == [4, 3, 2]
+    for name in ("decisions", "costs", "lower_bound", "exact"):
+        assert np.array_equal(getattr(whole, name), getattr(data, name))
+    assert np.array_equal(whole.dags.edge_data, data.dags.edge_data)
+    one = data[5]
+    assert len(one) == 1 and one.costs[0] == data.costs[5]
+    assert np.array_equal(one.dags.cycles[0], data.dags.cycles[5])
+    other = generate_dag_dataset(
+        2, n_subtasks=5, seed=3, contention=True, workers=1, progress=False
+    )
+    with pytest.raises(ValueError, match="different models"):
+        DagDataset.concatenate([data, other])
+    with pytest.raises(ValueError, match="at least one DagDataset"):
+        DagDataset.concatenate([])
+
+
 def test_damaged_dag_datasets_are_refused(tmp_path):
     data = generate_dag_dataset(5, n_subtasks=4, seed=1, workers=1, progress=False)
     path = data.save(tmp_path / "dags.npz")
