@@ -360,13 +360,18 @@ def run_setting(
     return figures
 
 
+def _label(n: int, contention: bool) -> str:
+    """A setting's row name in the results."""
+    return f"n={n}, {'contention' if contention else 'no contention'}"
+
+
 def _run_part(
     part: tuple[int, bool, bool], sizes: Sizes, progress: bool, labelling: Labelling
 ) -> dict[str, dict[str, float]]:
     # One setting, wherever it runs: torch on one thread, as in the local run.
     pin_threads()
     n, contention, learn = part
-    log(f"n={n}, {'contention' if contention else 'no contention'}")
+    log(_label(n, contention))
     return run_setting(n, contention, sizes, learn=learn, progress=progress, labelling=labelling)
 
 
@@ -409,8 +414,7 @@ def run(
         label="DAG settings",
     )
     results = {
-        f"n={n}, {'contention' if contention else 'no contention'}": row
-        for (n, contention, _), row in zip(parts, rows, strict=True)
+        _label(n, contention): row for (n, contention, _), row in zip(parts, rows, strict=True)
     }
     out.mkdir(parents=True, exist_ok=True)
     write_json(
