@@ -221,7 +221,7 @@ def generate_dataset(
     seed = check_count("seed", seed, 0)
     shard_size = check_count("shard_size", 100_000 if shard_size is None else shard_size, 1)
     executor, workers, address = check_executor(executor, workers, address)
-    sample_states(0, scenario=scenario, n_subtasks=n_subtasks, rng=np.random.default_rng(0))
+    n_subtasks = check_count("n_subtasks", n_subtasks, 1)  # the scenario: by the model above
     shards = [
         _ChainShard(min(shard_size, n - start), scenario, n_subtasks, objective, model, seed, k)
         for k, start in enumerate(range(0, n, shard_size))

@@ -65,7 +65,7 @@ def connect_ray(address: str | None = None, workers: int | None = None) -> Any:
         ) from None
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
-        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True}
+        options: dict[str, Any] = {"include_dashboard": False}
         if address is None:
             options["num_cpus"] = workers or os.cpu_count() or 1
         ray.init(address=address, **options)
@@ -110,7 +110,7 @@ def run_shards(
     bar = _Progress(progress, len(shards))
     if executor == "ray":
         return _run_on_ray(function, shards, workers, address, retries, bar)
-    workers = os.cpu_count() or 1 if workers is None else workers
+    workers = (os.cpu_count() or 1) if workers is None else workers
     if workers == 1 or len(shards) == 1:
         results = []
         for shard in shards:
