@@ -30,11 +30,11 @@ from baselines.dil import train_dil, train_dil_sequential
 from baselines.dqn import train_dqn
 from baselines.evaluation import pin_threads
 from baselines.plots import channel_ratios
-from baselines.sweeps import add_executor_arguments, executor_options, log, run_parts
+from baselines.sweeps import add_executor_arguments, executor_from, log, run_parts
 from gym_mecoffload.channels import Channel, ChannelModel, MarkovChannel
 from gym_mecoffload.channels.experts import reference_decisions
 from gym_mecoffload.data import generate_dataset
-from gym_mecoffload.executors import ExecutorName
+from gym_mecoffload.executors import SEQUENTIAL, Executor
 from gym_mecoffload.metrics import channel_figures
 from gym_mecoffload.model import cost, sample_states
 from gym_mecoffload.report import markdown_table, write_json, write_text
@@ -198,14 +198,12 @@ def run(
     sizes: Sizes,
     learned: tuple[str, ...] = DEFAULT_LEARNED,
     progress: bool = True,
-    executor: ExecutorName = "local",
-    workers: int | None = 1,
-    address: str | None = None,
+    executor: Executor = SEQUENTIAL,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """The whole study: every configuration, learned policies where ``learned`` says.
 
-    The configurations are independent: ``executor``, ``workers`` and ``address``
-    spread them over processes or Ray tasks (:func:`gym_mecoffload.executors.run_shards`;
+    The configurations are independent: ``executor`` (an :class:`~gym_mecoffload.executors.Executor`)
+    spreads them over processes or Ray tasks (:func:`gym_mecoffload.executors.run_shards`;
     by default one after another in this process). Every figure but the training
     seconds is the same wherever they run.
     """
@@ -220,8 +218,6 @@ def run(
         partial(_run_part, sizes=sizes, seed=0),
         parts,
         executor=executor,
-        workers=workers,
-        address=address,
         progress=progress,
         label="channel configurations",
     )
@@ -269,7 +265,7 @@ def main() -> None:
         sizes=QUICK if args.quick else Sizes(),
         learned=learned,
         progress=not args.no_progress,
-        **executor_options(parser, args),
+        executor=executor_from(parser, args),
     )
     print(report(results))
 

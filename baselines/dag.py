@@ -41,14 +41,14 @@ from baselines.evaluation import pin_threads
 from baselines.networks import StandardizeExtractor, learn_quietly, observation_statistics
 from baselines.plots import dag_ratios
 from baselines.policies import NetworkPolicy, Standardize, mlp
-from baselines.sweeps import add_executor_arguments, executor_options, log, run_parts
+from baselines.sweeps import add_executor_arguments, executor_from, log, run_parts
 from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.env import DagEpisodes, DagSettings, rollout
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.observations import DagLayout
-from gym_mecoffload.executors import ExecutorName
+from gym_mecoffload.executors import EVERY_CORE, SEQUENTIAL, Executor
 from gym_mecoffload.model import N_PLACES
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
@@ -87,17 +87,8 @@ QUICK = Sizes(
 )
 
 
-@dataclass(frozen=True)
-class Labelling:
-    """Where a study's DAG datasets are labelled (:func:`generate_dag_dataset`'s executor)."""
-
-    executor: ExecutorName = "local"
-    workers: int | None = None
-    address: str | None = None
-
-
 def _dataset(
-    n: int, contention: bool, size: int, seed: int, progress: bool, labelling: Labelling
+    n: int, contention: bool, size: int, seed: int, progress: bool, labelling: Executor
 ) -> DagDataset:
     return generate_dag_dataset(
         size,
@@ -106,9 +97,7 @@ def _dataset(
         seed=seed,
         shard_size=16,
         progress=progress,
-        executor=labelling.executor,
-        workers=labelling.workers,
-        address=labelling.address,
+        executor=labelling,
     )
 
 
@@ -299,7 +288,7 @@ def run_setting(
     learn: bool,
     seed: int = 0,
     progress: bool = True,
-    labelling: Labelling = Labelling(),
+    labelling: Executor = EVERY_CORE,
 ) -> dict[str, dict[str, float]]:
     """Every policy's normalised makespan and online delay at one (n, contention)."""
     test = _dataset(n, contention, sizes.n_test, 1000 * n + 1, progress, labelling)
@@ -366,7 +355,7 @@ def _label(n: int, contention: bool) -> str:
 
 
 def _run_part(
-    part: tuple[int, bool, bool], sizes: Sizes, progress: bool, labelling: Labelling
+    part: tuple[int, bool, bool], sizes: Sizes, progress: bool, labelling: Executor
 ) -> dict[str, dict[str, float]]:
     # One setting, wherever it runs: torch on one thread, as in the local run.
     pin_threads()
@@ -381,14 +370,12 @@ def run(
     sizes: Sizes,
     learned: tuple[int, ...] = (20,),
     progress: bool = True,
-    executor: ExecutorName = "local",
-    workers: int | None = 1,
-    address: str | None = None,
+    executor: Executor = SEQUENTIAL,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """The whole study: n = 10, 20, 30, without and with contention.
 
-    The six settings are independent: ``executor``, ``workers`` and ``address``
-    spread them over processes or Ray tasks (by default one after another in this
+    The six settings are independent: ``executor`` (an :class:`~gym_mecoffload.executors.Executor`)
+    spreads them over processes or Ray tasks (by default one after another in this
     process, each labelling on every core). On Ray, each setting's labelling runs as
     Ray tasks too. Every figure but seconds and delays is the same wherever they run.
     """
@@ -398,18 +385,16 @@ def run(
         raise ValueError(f"learned sizes must be among {SIZES}; got {unknown}")
     started = time.perf_counter()
     parts = [(n, contention, n in learned) for n in SIZES for contention in (False, True)]
-    if executor == "ray":
-        labelling = Labelling("ray", None, address)  # nested Ray tasks on the same cluster
-    elif workers == 1:
-        labelling = Labelling()  # every core here, as before
+    if executor.name == "ray":
+        labelling = Executor("ray", None, executor.address)  # nested Ray tasks, same cluster
+    elif executor.in_process:
+        labelling = EVERY_CORE  # as before
     else:
-        labelling = Labelling("local", 1)  # the parts already fill the cores
+        labelling = SEQUENTIAL  # the parts already fill the cores
     rows = run_parts(
         partial(_run_part, sizes=sizes, labelling=labelling),
         parts,
         executor=executor,
-        workers=workers,
-        address=address,
         progress=progress,
         label="DAG settings",
     )
@@ -457,7 +442,7 @@ def main() -> None:
         args.out,
         sizes=QUICK if args.quick else Sizes(),
         progress=not args.no_progress,
-        **executor_options(parser, args),
+        executor=executor_from(parser, args),
     )
     print(report(results))
 

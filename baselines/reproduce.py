@@ -39,12 +39,12 @@ from baselines.kd import distill  # noqa: E402
 from baselines.policies import NetworkPolicy, Policy, RandomPolicy, SolverPolicy  # noqa: E402
 from baselines.sweeps import (  # noqa: E402
     add_executor_arguments,
-    executor_options,
+    executor_from,
     log,
     run_parts,
 )
 from gym_mecoffload.data import OffloadDataset, generate_dataset  # noqa: E402
-from gym_mecoffload.executors import ExecutorName  # noqa: E402
+from gym_mecoffload.executors import SEQUENTIAL, Executor  # noqa: E402
 from gym_mecoffload.report import markdown_table, write_json, write_text  # noqa: E402
 
 # The paper's numbers (SPEC section 4). Fig. 5 and 6 give only DIL's value in the text.
@@ -190,13 +190,11 @@ def run(
     *,
     seed: int = 0,
     progress: bool = True,
-    executor: ExecutorName = "local",
-    workers: int | None = 1,
-    address: str | None = None,
+    executor: Executor = SEQUENTIAL,
 ) -> dict:
     """The whole reproduction; returns what ``results.json`` holds.
 
-    Fig. 6's seeds are independent: ``executor``, ``workers`` and ``address`` spread
+    Fig. 6's seeds are independent: ``executor`` (an :class:`~gym_mecoffload.executors.Executor`) spreads
     them over processes or Ray tasks (:func:`gym_mecoffload.executors.run_shards`; by
     default one after another in this process). Every figure but times is the same
     wherever they run.
@@ -260,8 +258,6 @@ def run(
         ),
         range(sizes.seeds),
         executor=executor,
-        workers=workers,
-        address=address,
         progress=progress,
         label="Fig. 6 seeds",
     )
@@ -405,7 +401,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.out,
         seed=args.seed,
         progress=not args.no_progress,
-        **executor_options(parser, args),
+        executor=executor_from(parser, args),
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
-from gym_mecoffload.executors import EXECUTORS, ExecutorName, run_shards
+from gym_mecoffload.executors import EXECUTORS, SEQUENTIAL, Executor, run_shards
 
 Part = TypeVar("Part")
 Result = TypeVar("Result")
@@ -43,28 +43,24 @@ def add_executor_arguments(parser: argparse.ArgumentParser, parts: str) -> None:
     )
 
 
-def executor_options(
-    parser: argparse.ArgumentParser, args: argparse.Namespace
-) -> dict[str, str | int | None]:
-    """``executor``, ``workers`` and ``address`` for a study's ``run``; bad values exit
-    through ``parser.error``."""
+def executor_from(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Executor:
+    """The :class:`Executor` of ``--executor``, ``--workers`` and ``--address`` (locally,
+    one part after another in this process unless ``--workers`` says otherwise); bad
+    values exit through ``parser.error``."""
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers must be >= 1; got {args.workers}")
     if args.address is not None and args.executor != "ray":
         parser.error("--address needs --executor ray")
-    workers = args.workers
-    if workers is None and args.executor == "local":
-        workers = 1
-    return {"executor": args.executor, "workers": workers, "address": args.address}
+    if args.executor == "local" and args.workers is None:
+        return SEQUENTIAL
+    return Executor(args.executor, args.workers, args.address)
 
 
 def run_parts(
     function: Callable[..., Result],
     parts: Sequence[Part],
     *,
-    executor: ExecutorName,
-    workers: int | None,
-    address: str | None,
+    executor: Executor,
     progress: bool,
     label: str,
 ) -> list[Result]:
@@ -74,12 +70,10 @@ def run_parts(
     progress bars; spread out, a bar counts finished parts instead (workers' bars would
     interleave).
     """
-    alone = executor == "local" and workers == 1
+    alone = executor.in_process
     return run_shards(
         partial(function, progress=progress and alone),
         parts,
         executor=executor,
-        workers=workers,
-        address=address,
         progress=label if progress and not alone else None,
     )

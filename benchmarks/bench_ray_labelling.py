@@ -30,7 +30,7 @@ from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.model import DAG_FIELDS
 from gym_mecoffload.dag.solvers import solve_milp
-from gym_mecoffload.executors import connect_ray, run_shards
+from gym_mecoffload.executors import Executor, connect_ray, run_shards
 
 CONFIGS = (("local", 1), ("local", 2), ("ray", 1), ("ray", 2))
 
@@ -48,9 +48,9 @@ def _label_seconds(n: int, tasks: int) -> float:
 
 
 def _overhead_seconds(executor: str, workers: int | None, shards: int) -> float:
-    run_shards(_nothing, range(8), executor=executor, workers=workers)  # warm-up
+    run_shards(_nothing, range(8), executor=Executor(executor, workers))  # warm-up
     started = time.perf_counter()
-    run_shards(_nothing, range(shards), executor=executor, workers=workers)
+    run_shards(_nothing, range(shards), executor=Executor(executor, workers))
     return (time.perf_counter() - started) / shards
 
 
@@ -77,7 +77,7 @@ def main() -> None:
     for _ in range(args.repeats):
         for executor, workers in CONFIGS:
             started = time.perf_counter()
-            data = generate_dag_dataset(args.tasks, executor=executor, workers=workers, **kwargs)
+            data = generate_dag_dataset(args.tasks, executor=Executor(executor, workers), **kwargs)
             seconds = time.perf_counter() - started
             best[executor, workers] = min(seconds, best.get((executor, workers), np.inf))
             if reference is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from gym_mecoffload import OffloadDataset, generate_dataset
+from gym_mecoffload.executors import Executor
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("n", type=int, nargs="?", default=100_000)
@@ -27,8 +28,7 @@ dataset = generate_dataset(
     scenario="paper",
     seed=0,
     shard_size=25_000,
-    executor=args.executor,
-    workers=args.workers,
+    executor=Executor(args.executor, args.workers),
     progress=True,
 )
 dataset.save(out)

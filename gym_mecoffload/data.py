@@ -10,7 +10,7 @@ import numpy as np
 
 from gym_mecoffload import solvers
 from gym_mecoffload.channels.processes import Channel, ChannelModel
-from gym_mecoffload.executors import ExecutorName, check_executor, run_shards
+from gym_mecoffload.executors import Executor, as_executor, run_shards
 from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
 from gym_mecoffload.model import (
     SLOT_FIELDS,
@@ -184,9 +184,7 @@ def generate_dataset(
     rng: np.random.Generator | None = None,
     seed: int | None = None,
     shard_size: int | None = None,
-    executor: ExecutorName = "local",
-    workers: int | None = None,
-    address: str | None = None,
+    executor: Executor | str = "local",
     progress: bool = False,
 ) -> OffloadDataset:
     """``n`` requirements of ``scenario`` labelled with their exact optimum (dynamic programming).
@@ -199,11 +197,10 @@ def generate_dataset(
 
     * ``rng``: one stream, in this process (labelling costs about 3.5 us per task here);
     * ``seed``: seeded shards of ``shard_size`` tasks (default 100,000), shard k drawing
-      from ``numpy.random.default_rng([seed, k])``, run by ``executor`` (``"local"``
-      processes, ``workers`` of them, default every core; or ``"ray"`` tasks on the
-      cluster at ``address``, else ``RAY_ADDRESS``, else a local Ray instance; see
-      :mod:`gym_mecoffload.executors`). The dataset is the same, bit for bit, whatever
-      the executor and its number of workers. ``progress`` counts finished shards.
+      from ``numpy.random.default_rng([seed, k])``, run by ``executor`` (an
+      :class:`~gym_mecoffload.executors.Executor` or its name: ``"local"`` processes,
+      default every core; or ``"ray"`` tasks). The dataset is the same, bit for bit,
+      whatever the executor and its number of workers. ``progress`` counts finished shards.
     """
     objective = as_objective(objective)
     model = ChannelModel.build(channel, outage_probability, scenario)
@@ -212,15 +209,13 @@ def generate_dataset(
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-        if (shard_size, executor, workers, address) != (None, "local", None, None):
-            raise ValueError(
-                "shard_size, executor, workers and address shard the work: give seed, not rng"
-            )
+        if shard_size is not None or executor != "local":
+            raise ValueError("shard_size and executor shard the work: give seed, not rng")
         return _label(_ChainShard(n, scenario, n_subtasks, objective, model), rng)
     n = check_count("n", n, 1)
     seed = check_count("seed", seed, 0)
     shard_size = check_count("shard_size", 100_000 if shard_size is None else shard_size, 1)
-    executor, workers, address = check_executor(executor, workers, address)
+    executor = as_executor(executor)
     n_subtasks = check_count("n_subtasks", n_subtasks, 1)  # the scenario: by the model above
     shards = [
         _ChainShard(min(shard_size, n - start), scenario, n_subtasks, objective, model, seed, k)
@@ -230,8 +225,6 @@ def generate_dataset(
         _label_shard,
         shards,
         executor=executor,
-        workers=workers,
-        address=address,
         progress="labelling tasks" if progress else None,
     )
     slots = None if model.fixed else Slots.concatenate([p.slots for p in parts])

@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, TypeVar
 
@@ -38,20 +39,62 @@ Shard = TypeVar("Shard")
 Result = TypeVar("Result")
 
 
-def check_executor(
-    executor: str, workers: int | None, address: str | None
-) -> tuple[str, int | None, str | None]:
-    """Validated ``(executor, workers, address)``, so that bad arguments fail before any work."""
-    if not isinstance(executor, str) or executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}; got {executor!r}")
-    if workers is not None:
-        workers = check_count("workers", workers, 1)
-    if address is not None:
-        if executor != "ray":
-            raise ValueError(f"address applies only to executor='ray'; got executor={executor!r}")
-        if not isinstance(address, str) or not address.strip():
-            raise ValueError(f"address must be a Ray cluster address (a str); got {address!r}")
-    return executor, workers, address
+@dataclass(frozen=True)
+class Executor:
+    """Where independent shards of work run: the one value generators, sweeps and studies take.
+
+    Attributes:
+        name: ``"local"``: processes on this machine; ``"ray"``: Ray tasks (module doc).
+        workers: most shards at once. None means every core here (``"local"``) and, on
+            Ray, as many as the cluster schedules (a local Ray instance then gets every
+            core). 1 runs the shards one after another in this process (``"local"``).
+        address: the Ray cluster's address (``"ray"`` only; default ``RAY_ADDRESS``, else
+            a local Ray instance).
+    """
+
+    name: ExecutorName = "local"
+    workers: int | None = None
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or self.name not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS}; got {self.name!r}")
+        if self.workers is not None:
+            object.__setattr__(self, "workers", check_count("workers", self.workers, 1))
+        if self.address is not None:
+            if self.name != "ray":
+                raise ValueError(
+                    f"address applies only to executor='ray'; got executor={self.name!r}"
+                )
+            if not isinstance(self.address, str) or not self.address.strip():
+                raise ValueError(
+                    f"address must be a Ray cluster address (a str); got {self.address!r}"
+                )
+
+    @property
+    def in_process(self) -> bool:
+        """Whether every shard runs here, one after another (local, one worker)."""
+        return self.name == "local" and self.workers == 1
+
+    def local_workers(self) -> int:
+        """How many local processes run shards: ``workers``, else every core here."""
+        return (os.cpu_count() or 1) if self.workers is None else self.workers
+
+
+SEQUENTIAL = Executor("local", workers=1)  # one shard after another, in this process
+EVERY_CORE = Executor("local")  # a process per core here
+
+
+def as_executor(executor: Executor | str) -> Executor:
+    """An :class:`Executor` from itself or a name (``"local"``: every core; ``"ray"``)."""
+    if isinstance(executor, Executor):
+        return executor
+    if isinstance(executor, str):
+        return Executor(executor)  # type: ignore[arg-type]
+    raise TypeError(
+        f"executor must be an Executor or one of {EXECUTORS}; got {executor!r} "
+        f"of type {type(executor).__name__}"
+    )
 
 
 def connect_ray(address: str | None = None, workers: int | None = None) -> Any:
@@ -76,9 +119,7 @@ def run_shards(
     function: Callable[[Shard], Result],
     shards: Sequence[Shard],
     *,
-    executor: ExecutorName = "local",
-    workers: int | None = None,
-    address: str | None = None,
+    executor: Executor | str = "local",
     retries: int = DEFAULT_RETRIES,
     progress: str | None = None,
 ) -> list[Result]:
@@ -88,11 +129,8 @@ def run_shards(
         function: a module-level function, or a ``functools.partial`` of one (it is
             pickled to reach the workers; on Ray it is stored once for every shard).
         shards: its arguments, one per shard.
-        executor: ``"local"``: processes on this machine (in this process when
-            ``workers`` is 1 or there is one shard); ``"ray"``: Ray tasks (module doc).
-        workers: most shards run at once (default: every core here; on Ray, every
-            shard may be submitted at once and the cluster schedules them).
-        address: the Ray cluster's address (``executor="ray"`` only).
+        executor: an :class:`Executor` or its name: local processes (in this process
+            for one worker or one shard), or Ray tasks (module doc).
         retries: how many times Ray reruns a shard whose worker died.
         progress: what a progress bar on stderr counts (e.g. ``"labelling DAGs"``);
             None for no bar.
@@ -100,7 +138,7 @@ def run_shards(
     Returns:
         the results, in the order of ``shards``.
     """
-    executor, workers, address = check_executor(executor, workers, address)
+    executor = as_executor(executor)
     retries = check_count("retries", retries, 0)
     if progress is not None and not isinstance(progress, str):
         raise TypeError(f"progress must be what the bar counts (a str) or None; got {progress!r}")
@@ -108,9 +146,9 @@ def run_shards(
     if not shards:
         return []
     bar = _Progress(progress, len(shards))
-    if executor == "ray":
-        return _run_on_ray(function, shards, workers, address, retries, bar)
-    workers = (os.cpu_count() or 1) if workers is None else workers
+    if executor.name == "ray":
+        return _run_on_ray(function, shards, executor, retries, bar)
+    workers = executor.local_workers()
     if workers == 1 or len(shards) == 1:
         results = []
         for shard in shards:
@@ -136,18 +174,17 @@ def run_shards(
 def _run_on_ray(
     function: Callable[[Shard], Result],
     shards: list[Shard],
-    workers: int | None,
-    address: str | None,
+    executor: Executor,
     retries: int,
     bar: _Progress,
 ) -> list[Result]:
-    ray = connect_ray(address, workers)
+    ray = connect_ray(executor.address, executor.workers)
     remote = ray.remote(_apply).options(
         name=_name(function), num_cpus=1, max_retries=retries, retry_exceptions=False
     )
     # Stored once in the object store: the function may carry data (a partial's arguments).
     function_ref = ray.put(function)
-    window = workers or len(shards)
+    window = executor.workers or len(shards)
     gathered = _Gathered(len(shards))
     running: dict[Any, int] = {}
     submitted = 0

@@ -15,7 +15,7 @@ import numpy as np
 from gym_mecoffload.dag.graphs import generate_dags, generator_settings
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.dag.solvers import best_known, solve_milp
-from gym_mecoffload.executors import ExecutorName, check_executor, run_shards
+from gym_mecoffload.executors import Executor, as_executor, run_shards
 from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
 from gym_mecoffload.model import Objective, Scenario, as_objective, check_count, real_array
 
@@ -230,9 +230,7 @@ def generate_dag_dataset(
     objective: str | Objective = "latency",
     seed: int = 0,
     shard_size: int = 64,
-    executor: ExecutorName = "local",
-    workers: int | None = None,
-    address: str | None = None,
+    executor: Executor | str = "local",
     progress: bool = True,
 ) -> DagDataset:
     """``n`` random DAG tasks (:func:`~gym_mecoffload.dag.graphs.generate_dags`) with their
@@ -240,10 +238,10 @@ def generate_dag_dataset(
 
     Shard k draws from ``numpy.random.default_rng([seed, k])``, so the dataset is the
     same, bit for bit, whatever the executor and its number of workers (it does depend
-    on ``shard_size``). ``executor="local"`` runs the shards on ``workers`` processes
-    here (default: every core; 1 runs in this process); ``executor="ray"`` runs them as
-    Ray tasks on the cluster at ``address`` (else ``RAY_ADDRESS``, else a local Ray
-    instance), rerunning a shard whose worker dies (:mod:`gym_mecoffload.executors`).
+    on ``shard_size``). ``executor`` (an :class:`~gym_mecoffload.executors.Executor` or
+    its name) runs the shards on local processes (default: every core;
+    ``Executor("local", workers=1)`` runs them in this process) or as Ray tasks,
+    rerunning a shard whose worker dies (:mod:`gym_mecoffload.executors`).
     Labels cost milliseconds each (the MILP: about 11 ms at n = 20 on one core here),
     so plan budgets from measured times (README). ``progress`` counts finished shards
     on stderr. Save the result with :meth:`DagDataset.save`, which writes atomically.
@@ -251,7 +249,7 @@ def generate_dag_dataset(
     n = check_count("n", n, 1)
     shard_size = check_count("shard_size", shard_size, 1)
     seed = check_count("seed", seed, 0)
-    executor, workers, address = check_executor(executor, workers, address)
+    executor = as_executor(executor)
     if not isinstance(contention, bool):
         raise TypeError(f"contention must be a bool; got {contention!r}")
     generator = generator_settings(
@@ -272,8 +270,6 @@ def generate_dag_dataset(
         _label_shard,
         shards,
         executor=executor,
-        workers=workers,
-        address=address,
         progress="labelling DAGs" if progress else None,
     )
     return DagDataset.concatenate(parts)

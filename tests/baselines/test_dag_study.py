@@ -10,6 +10,7 @@ from baselines.evaluation import pin_threads
 from gym_mecoffload.dag import cost
 from gym_mecoffload.dag.data import generate_dag_dataset
 from gym_mecoffload.dag.env import DagSettings, rollout
+from gym_mecoffload.executors import SEQUENTIAL
 
 
 def test_the_quick_study_writes_its_tables_and_plot(tmp_path):
@@ -34,7 +35,7 @@ def test_the_quick_study_writes_its_tables_and_plot(tmp_path):
 
 
 def test_demonstrations_replay_the_experts_placements():
-    data = generate_dag_dataset(8, n_subtasks=6, seed=2, workers=1, progress=False)
+    data = generate_dag_dataset(8, n_subtasks=6, seed=2, executor=SEQUENTIAL, progress=False)
     settings = DagSettings.for_model(6)
     decisions, observations, actions = rollout(
         data.dags, study._expert_path(data), settings, record=True

@@ -16,6 +16,7 @@ from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.env import MecOffloadDagVectorEnv, pad_dags
 from gym_mecoffload.dag.graphs import generate_dags, read_gv, write_gv
 from gym_mecoffload.envs.vector import GYMNASIUM_1
+from gym_mecoffload.executors import SEQUENTIAL, Executor
 from gym_mecoffload.model import Objective, latency, sample_states
 
 MB = 1e6
@@ -482,8 +483,8 @@ def test_bad_actions_and_options_are_refused():
 
 def test_datasets_do_not_depend_on_the_number_of_workers(tmp_path):
     kwargs = dict(n_subtasks=6, seed=4, shard_size=7, progress=False)
-    one = generate_dag_dataset(30, workers=1, **kwargs)
-    two = generate_dag_dataset(30, workers=2, **kwargs)
+    one = generate_dag_dataset(30, executor=SEQUENTIAL, **kwargs)
+    two = generate_dag_dataset(30, executor=Executor(workers=2), **kwargs)
     for name in ("decisions", "costs", "lower_bound"):
         assert np.array_equal(getattr(one, name), getattr(two, name))
     assert np.array_equal(one.dags.edge_data, two.dags.edge_data)
@@ -494,7 +495,7 @@ def test_datasets_do_not_depend_on_the_number_of_workers(tmp_path):
 
 
 def test_dag_datasets_select_and_concatenate_their_tasks():
-    data = generate_dag_dataset(9, n_subtasks=5, seed=3, workers=1, progress=False)
+    data = generate_dag_dataset(9, n_subtasks=5, seed=3, executor=SEQUENTIAL, progress=False)
     parts = [data[:4], data[4:7], data[np.array([7, 8])]]
     whole = DagDataset.concatenate(parts)
     assert [len(p) for p in parts] == [4, 3, 2]
@@ -505,7 +506,7 @@ def test_dag_datasets_select_and_concatenate_their_tasks():
     assert len(one) == 1 and one.costs[0] == data.costs[5]
     assert np.array_equal(one.dags.cycles[0], data.dags.cycles[5])
     other = generate_dag_dataset(
-        2, n_subtasks=5, seed=3, contention=True, workers=1, progress=False
+        2, n_subtasks=5, seed=3, contention=True, executor=SEQUENTIAL, progress=False
     )
     with pytest.raises(ValueError, match="different models"):
         DagDataset.concatenate([data, other])
@@ -514,7 +515,7 @@ def test_dag_datasets_select_and_concatenate_their_tasks():
 
 
 def test_damaged_dag_datasets_are_refused(tmp_path):
-    data = generate_dag_dataset(5, n_subtasks=4, seed=1, workers=1, progress=False)
+    data = generate_dag_dataset(5, n_subtasks=4, seed=1, executor=SEQUENTIAL, progress=False)
     path = data.save(tmp_path / "dags.npz")
     with np.load(path) as npz:
         arrays = {name: npz[name] for name in npz.files}

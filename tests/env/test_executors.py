@@ -8,7 +8,7 @@ import pytest
 
 from gym_mecoffload import generate_dataset, solvers
 from gym_mecoffload.channels import ChannelModel, MarkovChannel
-from gym_mecoffload.executors import _Gathered, check_executor, connect_ray, run_shards
+from gym_mecoffload.executors import SEQUENTIAL, Executor, _Gathered, connect_ray, run_shards
 from gym_mecoffload.model import cost, sample_states
 
 
@@ -24,14 +24,16 @@ def _fail_on_three(value: int) -> int:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_results_come_back_in_shard_order(workers):
-    assert run_shards(_square, range(9), workers=workers) == [v * v for v in range(9)]
-    assert run_shards(_square, [], workers=workers) == []
+    assert run_shards(_square, range(9), executor=Executor(workers=workers)) == [
+        v * v for v in range(9)
+    ]
+    assert run_shards(_square, [], executor=Executor(workers=workers)) == []
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failing_shard_raises_its_own_error(workers):
     with pytest.raises(ArithmeticError, match="shard 3 is bad"):
-        run_shards(_fail_on_three, range(6), workers=workers)
+        run_shards(_fail_on_three, range(6), executor=Executor(workers=workers))
 
 
 def test_every_shard_is_gathered_exactly_once():
@@ -59,9 +61,9 @@ def test_every_shard_is_gathered_exactly_once():
 )
 def test_bad_executor_arguments_are_refused(executor, workers, address, match):
     with pytest.raises(ValueError, match=match):
-        check_executor(executor, workers, address)
+        Executor(executor, workers, address)
     with pytest.raises(ValueError, match=match):
-        generate_dataset(10, seed=0, executor=executor, workers=workers, address=address)
+        generate_dataset(10, seed=0, executor=Executor(executor, workers, address))
 
 
 def test_bad_retries_and_progress_are_refused():
@@ -98,8 +100,8 @@ def _by_hand(n, shard_size, seed, channel, q):
 )
 def test_sharded_chain_datasets_follow_their_seeds_for_any_worker_count(channel, q):
     kwargs = dict(seed=5, shard_size=70, channel=channel, outage_probability=q)
-    one = generate_dataset(300, workers=1, **kwargs)
-    two = generate_dataset(300, workers=2, **kwargs)
+    one = generate_dataset(300, executor=SEQUENTIAL, **kwargs)
+    two = generate_dataset(300, executor=Executor(workers=2), **kwargs)
     states, decisions, slots = _by_hand(300, 70, 5, channel, q)
     for dataset in (one, two):
         assert len(dataset) == 300
@@ -126,7 +128,7 @@ def test_rng_and_seed_are_exclusive():
     with pytest.raises(ValueError, match="exactly one of rng"):
         generate_dataset(10, rng=np.random.default_rng(0), seed=0)
     with pytest.raises(ValueError, match="give seed, not rng"):
-        generate_dataset(10, rng=np.random.default_rng(0), workers=2)
+        generate_dataset(10, rng=np.random.default_rng(0), executor=Executor(workers=2))
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         generate_dataset(10, rng=0)
     for bad in (-1, 1.5, True, "0"):

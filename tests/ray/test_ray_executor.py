@@ -14,7 +14,7 @@ import pytest
 from gym_mecoffload import generate_dataset
 from gym_mecoffload.channels import MarkovChannel
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
-from gym_mecoffload.executors import run_shards
+from gym_mecoffload.executors import SEQUENTIAL, Executor, run_shards
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
@@ -32,12 +32,12 @@ def _same_dags(a: DagDataset, b: DagDataset) -> None:
 @pytest.mark.parametrize("workers", [None, 1, 2])
 def test_dag_datasets_are_the_same_on_ray_and_locally(ray_cluster, workers):
     kwargs = dict(n_subtasks=7, seed=11, shard_size=6, progress=False)
-    local = generate_dag_dataset(40, workers=1, **kwargs)
-    on_ray = generate_dag_dataset(40, executor="ray", workers=workers, **kwargs)
+    local = generate_dag_dataset(40, executor=SEQUENTIAL, **kwargs)
+    on_ray = generate_dag_dataset(40, executor=Executor("ray", workers), **kwargs)
     _same_dags(local, on_ray)
     with_contention = dict(kwargs, contention=True)
     _same_dags(
-        generate_dag_dataset(20, workers=2, **with_contention),
+        generate_dag_dataset(20, executor=Executor(workers=2), **with_contention),
         generate_dag_dataset(20, executor="ray", **with_contention),
     )
 
@@ -45,8 +45,8 @@ def test_dag_datasets_are_the_same_on_ray_and_locally(ray_cluster, workers):
 @pytest.mark.parametrize(("channel", "q"), [("static", 0.0), (MarkovChannel(stay=0.9), 0.1)])
 def test_chain_datasets_are_the_same_on_ray_and_locally(ray_cluster, channel, q):
     kwargs = dict(seed=3, shard_size=150, channel=channel, outage_probability=q)
-    local = generate_dataset(1000, workers=2, **kwargs)
-    on_ray = generate_dataset(1000, executor="ray", workers=2, **kwargs)
+    local = generate_dataset(1000, executor=Executor(workers=2), **kwargs)
+    on_ray = generate_dataset(1000, executor=Executor("ray", workers=2), **kwargs)
     assert np.array_equal(local.states.data, on_ray.states.data)
     assert np.array_equal(local.decisions, on_ray.decisions)
     assert np.array_equal(local.costs, on_ray.costs)
@@ -125,7 +125,7 @@ def _label_workers() -> list[int]:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds Ray's workers through /proc")
 def test_killing_workers_mid_run_loses_and_duplicates_nothing(ray_cluster, tmp_path):
     kwargs = dict(n_subtasks=10, seed=5, shard_size=10, progress=False)
-    local = generate_dag_dataset(240, workers=2, **kwargs)
+    local = generate_dag_dataset(240, executor=Executor(workers=2), **kwargs)
     killed: list[int] = []
     stop = threading.Event()
 
