@@ -31,12 +31,12 @@ from baselines.dqn import train_dqn
 from baselines.evaluation import pin_threads
 from baselines.plots import channel_ratios
 from baselines.sweeps import add_executor_arguments, executor_from, log, run_parts
+from gym_mecoffload.chain.data import generate_dataset
+from gym_mecoffload.chain.model import cost, sample_states
 from gym_mecoffload.channels import Channel, ChannelModel, MarkovChannel
 from gym_mecoffload.channels.experts import reference_decisions
-from gym_mecoffload.data import generate_dataset
 from gym_mecoffload.executors import SEQUENTIAL, Executor
 from gym_mecoffload.metrics import channel_figures
-from gym_mecoffload.model import cost, sample_states
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
 N_SUBTASKS = 6

@@ -42,6 +42,7 @@ from baselines.networks import StandardizeExtractor, learn_quietly, observation_
 from baselines.plots import dag_ratios
 from baselines.policies import NetworkPolicy, Standardize, mlp
 from baselines.sweeps import add_executor_arguments, executor_from, log, run_parts
+from gym_mecoffload.core.topology import N_PLACES
 from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
@@ -49,7 +50,6 @@ from gym_mecoffload.dag.env import DagEpisodes, DagSettings, rollout
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.executors import EVERY_CORE, SEQUENTIAL, Executor
-from gym_mecoffload.model import N_PLACES
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
 SIZES = (10, 20, 30)

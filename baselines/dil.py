@@ -31,11 +31,12 @@ from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from baselines import config
 from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
 from baselines.policies import Kind, NetworkPolicy
+from gym_mecoffload.chain.data import OffloadDataset
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.observations import SequentialLayout, n_features, slot_features
 from gym_mecoffload.channels import ChannelModel
 from gym_mecoffload.channels.experts import MdpExpert, rollout
-from gym_mecoffload.data import OffloadDataset
-from gym_mecoffload.model import Objective, TaskBatch, n_features, slot_features
-from gym_mecoffload.observations import SequentialLayout
+from gym_mecoffload.core.objective import Objective
 from gym_mecoffload.solvers import optimal_next_place
 
 

@@ -24,10 +24,11 @@ from baselines.dil import TrainingHistory
 from baselines.networks import StandardizeExtractor, learn_quietly, task_statistics
 from baselines.policies import NetworkPolicy
 from baselines.vec_env import MecOffloadSB3VecEnv
+from gym_mecoffload.chain.model import TaskBatch, sample_states
+from gym_mecoffload.chain.wrappers import JointActionWrapper
 from gym_mecoffload.channels import Channel
-from gym_mecoffload.envs import JointActionWrapper
-from gym_mecoffload.envs.tasks import RewardMode
-from gym_mecoffload.model import Scenario, TaskBatch, as_scenario
+from gym_mecoffload.core.episodes import RewardMode
+from gym_mecoffload.core.scenario import Scenario
 
 Formulation = Literal["sequential", "joint"]
 
@@ -118,7 +119,7 @@ def train_dqn(
     sample = (
         task_pool
         if task_pool is not None
-        else as_scenario(scenario).sample(10_000, n_subtasks, rng=rng)
+        else sample_states(10_000, scenario=scenario, n_subtasks=n_subtasks, rng=rng)
     )
     statistics = task_statistics(sample, sequential=formulation == "sequential")
     model = DQN(

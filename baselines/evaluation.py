@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from baselines.policies import NetworkPolicy, Policy, SolverPolicy
-from gym_mecoffload.data import OffloadDataset
+from gym_mecoffload.chain.data import OffloadDataset
 from gym_mecoffload.metrics import evaluate_decisions
 from gym_mecoffload.solvers import SINGLE_TASK_SOLVERS
 

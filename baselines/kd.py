@@ -48,7 +48,9 @@ from imitation.algorithms import bc
 from baselines import config
 from baselines.dil import TrainingHistory, clone
 from baselines.policies import NetworkPolicy
-from gym_mecoffload.model import N_PLACES, TaskBatch, features
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.observations import features
+from gym_mecoffload.core.topology import N_PLACES
 
 LOSSES = ("paper", "hinton", "dkd", "bdd")
 Augmentation = Literal["none", "recombine", "mixup"]

@@ -17,8 +17,9 @@ from torch import nn
 from tqdm import TqdmExperimentalWarning
 
 from baselines.policies import Kind, NetworkPolicy, Standardize
-from gym_mecoffload.model import DEVICE, TaskBatch, features, n_features
-from gym_mecoffload.observations import SequentialLayout
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.observations import SequentialLayout, features, n_features
+from gym_mecoffload.core.topology import DEVICE
 
 
 class StandardizeExtractor(BaseFeaturesExtractor):

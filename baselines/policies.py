@@ -31,11 +31,12 @@ import torch
 from torch import nn
 
 from gym_mecoffload import solvers
-from gym_mecoffload.envs import decode_joint_actions
-from gym_mecoffload.envs.offload import MAX_JOINT_SUBTASKS
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.observations import SequentialLayout, features, n_features, slot_features
+from gym_mecoffload.chain.wrappers import MAX_JOINT_SUBTASKS, decode_joint_actions
+from gym_mecoffload.core.links import Slots
+from gym_mecoffload.core.topology import N_PLACES
 from gym_mecoffload.io import atomic_write, check_zip
-from gym_mecoffload.model import N_PLACES, Slots, TaskBatch, features, n_features, slot_features
-from gym_mecoffload.observations import SequentialLayout
 
 Kind = Literal["multilabel", "joint", "sequential"]
 KINDS = ("multilabel", "joint", "sequential")

@@ -22,8 +22,9 @@ from baselines.networks import (
 )
 from baselines.policies import NetworkPolicy
 from baselines.vec_env import MecOffloadSB3VecEnv
-from gym_mecoffload.envs.tasks import RewardMode
-from gym_mecoffload.model import Scenario, as_scenario
+from gym_mecoffload.chain.model import sample_states
+from gym_mecoffload.core.episodes import RewardMode
+from gym_mecoffload.core.scenario import Scenario
 
 
 def train_ppo(
@@ -45,7 +46,7 @@ def train_ppo(
     env = MecOffloadSB3VecEnv(
         "MecOffload-v0", n_envs, n_subtasks=n_subtasks, scenario=scenario, reward_mode=reward_mode
     )
-    sample = as_scenario(scenario).sample(10_000, n_subtasks, rng=rng)
+    sample = sample_states(10_000, scenario=scenario, n_subtasks=n_subtasks, rng=rng)
     model = PPO(
         "MlpPolicy",
         env,

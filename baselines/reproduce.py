@@ -43,7 +43,7 @@ from baselines.sweeps import (  # noqa: E402
     log,
     run_parts,
 )
-from gym_mecoffload.data import OffloadDataset, generate_dataset  # noqa: E402
+from gym_mecoffload.chain.data import OffloadDataset, generate_dataset
 from gym_mecoffload.executors import SEQUENTIAL, Executor  # noqa: E402
 from gym_mecoffload.report import markdown_table, write_json, write_text  # noqa: E402
 

@@ -20,8 +20,8 @@ from baselines import config
 from baselines.dqn import train_dqn
 from baselines.evaluation import evaluate, pin_threads
 from baselines.ppo import train_ppo
-from gym_mecoffload.data import generate_dataset
-from gym_mecoffload.envs.tasks import REWARD_MODES
+from gym_mecoffload.chain.data import generate_dataset
+from gym_mecoffload.core.episodes import REWARD_MODES
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
 

@@ -24,13 +24,13 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.vector import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
+from gym_mecoffload.chain.wrappers import decode_joint_actions
 from gym_mecoffload.channels import Channel
-from gym_mecoffload.envs import (
-    MecOffloadOneShotVectorEnv,
-    MecOffloadVectorEnv,
-    decode_joint_actions,
-)
-from gym_mecoffload.model import N_PLACES, Objective, Scenario, TaskBatch
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import Scenario
+from gym_mecoffload.core.topology import N_PLACES
 
 VECTOR_ENVS = {
     "MecOffload-v0": MecOffloadVectorEnv,

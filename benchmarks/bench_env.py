@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 import gym_mecoffload  # noqa: E402, F401
 from gym_mecoffload import generate_dataset, solvers  # noqa: E402
-from gym_mecoffload.model import sample_states  # noqa: E402
+from gym_mecoffload.chain.model import sample_states
 
 REPEATS = 5
 

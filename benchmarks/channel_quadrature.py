@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 
+from gym_mecoffload.chain.model import cost, sample_states
 from gym_mecoffload.channels import ChannelModel
 from gym_mecoffload.channels.experts import MdpExpert, rollout
-from gym_mecoffload.model import cost, sample_states
 
 CELLS = (8, 16, 32, 64, 96)
 

@@ -8,45 +8,33 @@ for the DAG solvers.
 
 import gymnasium as gym
 
-from gym_mecoffload.data import OffloadDataset, generate_dataset
-from gym_mecoffload.envs import (
+from gym_mecoffload.chain import solvers
+from gym_mecoffload.chain.data import OffloadDataset, generate_dataset
+from gym_mecoffload.chain.envs import MecOffloadEnv, MecOffloadOneShotEnv
+from gym_mecoffload.chain.model import TaskBatch, cost, energy, latency, sample_states
+from gym_mecoffload.chain.observations import SequentialLayout, features
+from gym_mecoffload.chain.vector import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
+from gym_mecoffload.chain.wrappers import (
     JointActionWrapper,
-    MecOffloadEnv,
-    MecOffloadOneShotEnv,
-    MecOffloadOneShotVectorEnv,
-    MecOffloadVectorEnv,
-    SequentialLayout,
     decode_joint_actions,
     encode_joint_actions,
 )
-from gym_mecoffload.model import (
-    CLOUD,
-    DEVICE,
-    EDGE,
-    PLACES,
-    SCENARIOS,
-    Objective,
-    Scenario,
-    TaskBatch,
-    cost,
-    energy,
-    features,
-    latency,
-    sample_states,
-)
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import SCENARIOS, Scenario
+from gym_mecoffload.core.topology import CLOUD, DEVICE, EDGE, PLACES
 
 __version__ = "0.1.0"
 
 # Every registration in one place; variants are other kwargs, not subclasses.
 CHAIN_ENV_IDS = {
-    "MecOffload-v0": "gym_mecoffload.envs.offload:MecOffloadEnv",
-    "MecOffloadOneShot-v0": "gym_mecoffload.envs.offload:MecOffloadOneShotEnv",
+    "MecOffload-v0": "gym_mecoffload.chain.envs:MecOffloadEnv",
+    "MecOffloadOneShot-v0": "gym_mecoffload.chain.envs:MecOffloadOneShotEnv",
 }
 ENV_IDS = {**CHAIN_ENV_IDS, "MecOffloadDag-v0": "gym_mecoffload.dag.env:MecOffloadDagEnv"}
 # Their native vector envs: `gym.make_vec(id, num_envs=N)` on gymnasium 1.x.
 VECTOR_ENTRY_POINTS = {
-    "MecOffload-v0": "gym_mecoffload.envs.vector:MecOffloadVectorEnv",
-    "MecOffloadOneShot-v0": "gym_mecoffload.envs.vector:MecOffloadOneShotVectorEnv",
+    "MecOffload-v0": "gym_mecoffload.chain.vector:MecOffloadVectorEnv",
+    "MecOffloadOneShot-v0": "gym_mecoffload.chain.vector:MecOffloadOneShotVectorEnv",
     "MecOffloadDag-v0": "gym_mecoffload.dag.env:MecOffloadDagVectorEnv",
 }
 
@@ -93,4 +81,5 @@ __all__ = [
     "latency",
     "register_envs",
     "sample_states",
+    "solvers",
 ]

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from gym_mecoffload import solvers
-from gym_mecoffload.data import OffloadDataset, generate_dataset
+from gym_mecoffload.chain import solvers
+from gym_mecoffload.chain.data import OffloadDataset, generate_dataset
+from gym_mecoffload.core.checks import MEGA
+from gym_mecoffload.core.scenario import Scenario
 from gym_mecoffload.metrics import evaluate_decisions
-from gym_mecoffload.model import MEGA, Scenario
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
 COLUMNS = ["mean_ratio", "ratio_of_means", "label_accuracy", "exact_match", "mean_cost"]

@@ -18,7 +18,7 @@ from typing import IO
 
 import numpy as np
 
-from gym_mecoffload.model import Objective
+from gym_mecoffload.core.objective import Objective
 
 # Temporary files are named ".{final name}.{writer's pid}.tmp{random}".
 _TEMP_MARK = ".tmp"

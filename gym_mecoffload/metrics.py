@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gym_mecoffload.model import Objective, TaskBatch, cost
+from gym_mecoffload.chain.model import TaskBatch, cost
+from gym_mecoffload.core.objective import Objective
 
 
 def normalised_cost(costs: np.ndarray, optimal_costs: np.ndarray) -> dict[str, float]:

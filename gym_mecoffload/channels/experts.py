@@ -24,24 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from gym_mecoffload import solvers
+from gym_mecoffload.chain import solvers
+from gym_mecoffload.chain.model import LinkCosts, TaskBatch, require_batch
 from gym_mecoffload.channels.processes import (
     Cells,
     ChannelModel,
     MarkovLink,
 )
-from gym_mecoffload.model import (
-    DEVICE,
-    N_PLACES,
-    LinkCosts,
-    Objective,
-    Slots,
-    TaskBatch,
-    as_objective,
-    check_indices,
-    per_byte_costs,
-    require_batch,
-)
+from gym_mecoffload.core.checks import check_indices
+from gym_mecoffload.core.costs import per_byte_costs
+from gym_mecoffload.core.links import Slots
+from gym_mecoffload.core.objective import Objective, as_objective
+from gym_mecoffload.core.topology import DEVICE, N_PLACES
 
 SequentialPolicy = Callable[[int, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 

@@ -16,16 +16,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gym_mecoffload.model import (
-    Scenario,
-    Slots,
-    TaskBatch,
-    _check_representable,
-    as_scenario,
-    check_count,
-    real_array,
-    real_number,
-)
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.core.checks import check_count, check_representable, real_array, real_number
+from gym_mecoffload.core.links import Slots
+from gym_mecoffload.core.scenario import Scenario, as_scenario
 
 CHANNELS = ("static", "iid", "markov", "rayleigh")
 LINKS = ("edge", "cloud")  # device <-> edge (b1), edge <-> cloud (b2)
@@ -342,7 +336,7 @@ class ChannelModel:
     def link_laws(self) -> tuple[LinkLaw, LinkLaw] | None:
         """The law of each link (edge, cloud) for a fluctuating channel; None for ``static``."""
         channel, scenario = self.channel, self.scenario
-        ranges = [scenario._bandwidth_range(f"{link}_bandwidth") for link in LINKS]
+        ranges = [scenario.bandwidth_range(f"{link}_bandwidth") for link in LINKS]
         if isinstance(channel, StaticChannel):
             return None
         if isinstance(channel, IIDChannel):
@@ -357,7 +351,7 @@ class ChannelModel:
                     levels = low + width * (np.arange(k) + 0.5)
                 else:
                     levels = np.array(given)
-                _check_representable(f"{link}_bandwidth", levels, f"{link}_levels")
+                check_representable(f"{link}_bandwidth", levels, f"{link}_levels")
                 laws.append(MarkovLink(levels, channel.stay))
             return tuple(laws)  # type: ignore[return-value]
         return tuple(

@@ -12,12 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from gym_mecoffload.core.checks import check_count, real_array
+from gym_mecoffload.core.objective import Objective, as_objective
+from gym_mecoffload.core.scenario import Scenario
 from gym_mecoffload.dag.graphs import generate_dags, generator_settings
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.dag.solvers import best_known, solve_milp
 from gym_mecoffload.executors import Executor, as_executor, run_shards
 from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
-from gym_mecoffload.model import Objective, Scenario, as_objective, check_count, real_array
 
 _FORMAT_VERSION = 1
 _MEMBERS = {

@@ -17,28 +17,22 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
-from gym_mecoffload.dag.data import DagDataset, label
-from gym_mecoffload.dag.graphs import generate_dags, generator_settings
-from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
-from gym_mecoffload.dag.observations import DagLayout
-from gym_mecoffload.envs.tasks import (
+from gym_mecoffload.core.checks import GIGA, check_count, holds_integers_below
+from gym_mecoffload.core.envs import autoreset_metadata
+from gym_mecoffload.core.episodes import (
     RENDER_FPS,
     RENDER_MODES,
     REWARD_MODES,
     RewardMode,
-    _make_objective,
     check_render_mode,
 )
-from gym_mecoffload.envs.vector import _autoreset_metadata
-from gym_mecoffload.model import (
-    GIGA,
-    N_PLACES,
-    PLACES,
-    Objective,
-    Scenario,
-    check_count,
-    holds_integers_below,
-)
+from gym_mecoffload.core.objective import Objective, make_objective
+from gym_mecoffload.core.scenario import Scenario
+from gym_mecoffload.core.topology import N_PLACES, PLACES
+from gym_mecoffload.dag.data import DagDataset, label
+from gym_mecoffload.dag.graphs import generate_dags, generator_settings
+from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
+from gym_mecoffload.dag.observations import DagLayout
 
 OPTIMA = ("milp", "none")
 _OBS_HIGH = np.finfo(np.float32).max
@@ -109,7 +103,7 @@ class DagSettings:
             jump=jump,
             scenario=scenario,
         )
-        objective = _make_objective(objective, latency_weight, kappa, tx_power, rx_power)
+        objective = make_objective(objective, latency_weight, kappa, tx_power, rx_power)
         if task_pool is not None:
             dags = task_pool.dags if isinstance(task_pool, DagDataset) else task_pool
             if not isinstance(dags, DagBatch) or len(dags) == 0:
@@ -514,7 +508,7 @@ class MecOffloadDagVectorEnv(gym.vector.VectorEnv):
 
     def __init__(self, num_envs: int = 1, n_subtasks: int = 20, **kwargs: Any) -> None:
         self.single_env = MecOffloadDagEnv(n_subtasks, **kwargs)
-        self.metadata = {**type(self).metadata, **_autoreset_metadata("next_step")}
+        self.metadata = {**type(self).metadata, **autoreset_metadata("next_step")}
         self.settings = self.single_env.settings
         self.render_mode = self.single_env.render_mode
         self.num_envs = check_count("num_envs", num_envs, 1)

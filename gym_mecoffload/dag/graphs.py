@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from gym_mecoffload.core.checks import check_count, real_number
+from gym_mecoffload.core.scenario import Scenario, as_scenario
 from gym_mecoffload.dag.model import DagBatch
 from gym_mecoffload.io import atomic_write
-from gym_mecoffload.model import Scenario, as_scenario, check_count, real_number
 
 _MAX_GV_BYTES = 64 * 2**20  # a daggen file of a few thousand subtasks is well under 1 MB
 _MAX_GV_SUBTASKS = 4096
@@ -128,8 +129,8 @@ def generate_dags(
         output_data=np.where(sinks, rng.uniform(low, high, size=(n, size)), 0.0),
         device_hz=rng.uniform(*scenario.device_hz, size=n),
         edge_hz=rng.uniform(*scenario.edge_hz, size=n),
-        edge_bandwidth=rng.uniform(*scenario._bandwidth_range("edge_bandwidth"), size=n),
-        cloud_bandwidth=rng.uniform(*scenario._bandwidth_range("cloud_bandwidth"), size=n),
+        edge_bandwidth=rng.uniform(*scenario.bandwidth_range("edge_bandwidth"), size=n),
+        cloud_bandwidth=rng.uniform(*scenario.bandwidth_range("cloud_bandwidth"), size=n),
         cloud_hz=scenario.cloud_hz,
     )
 

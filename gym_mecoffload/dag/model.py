@@ -14,20 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from gym_mecoffload.model import (
+from gym_mecoffload.core.checks import FieldBatch, check_representable, first_bad, real_array
+from gym_mecoffload.core.costs import per_byte_costs
+from gym_mecoffload.core.objective import Objective, as_objective
+from gym_mecoffload.core.topology import (
     DEVICE,
+    DEVICE_EDGE_CLOUD,
     N_PLACES,
     PLATFORM_FIELDS,
-    FieldBatch,
-    Objective,
-    TaskBatch,
-    _check_representable,
-    _first_bad,
-    as_objective,
-    check_places,
-    per_byte_costs,
     platform_arrays,
-    real_array,
 )
 
 DAG_FIELDS = ("cycles", "edges", "edge_data", "input_data", "output_data", *PLATFORM_FIELDS)
@@ -92,7 +87,7 @@ class DagBatch(FieldBatch):
             array = values[name]
             bad = ~np.isfinite(array) | (array < 0)
             if bad.any():
-                raise ValueError(f"{name} must be finite and >= 0; got {_first_bad(array, bad)}")
+                raise ValueError(f"{name} must be finite and >= 0; got {first_bad(array, bad)}")
         off_edges = (values["edge_data"] != 0) & ~edges
         if off_edges.any():
             i, u, v = (int(x) for x in np.argwhere(off_edges)[0])
@@ -103,7 +98,7 @@ class DagBatch(FieldBatch):
         values.update(platform_arrays(self, size))
         for name, array in values.items():
             observed = "data" if name.endswith("_data") else name
-            _check_representable(observed, array, name)
+            check_representable(observed, array, name)
         values["edges"] = edges.copy()
         for name, array in values.items():
             array.setflags(write=False)
@@ -127,8 +122,8 @@ class DagBatch(FieldBatch):
         return DagBatch(**{name: getattr(self, name)[index] for name in DAG_FIELDS})
 
     @classmethod
-    def from_chain(cls, chain: TaskBatch) -> DagBatch:
-        """The chain of SPEC.md as a DAG: ``edges[t - 1, t]`` carrying ``data[t]``, the
+    def from_chain(cls, chain: Any) -> DagBatch:
+        """The chain of SPEC.md (a :class:`~gym_mecoffload.chain.model.TaskBatch`) as a DAG: ``edges[t - 1, t]`` carrying ``data[t]``, the
         input into subtask 0 and the output from subtask n - 1."""
         size, n = chain.n_tasks, chain.n_subtasks
         edges = np.zeros((size, n, n), dtype=bool)
@@ -243,7 +238,7 @@ def cost(
 
 def check_decisions_dag(dags: DagBatch, decisions: Any) -> np.ndarray:
     """``decisions`` as (N, n) int places, or a ValueError saying what is allowed."""
-    return check_places(decisions, (require_dags(dags).n_tasks, dags.n_subtasks))
+    return DEVICE_EDGE_CLOUD.check_places(decisions, (require_dags(dags).n_tasks, dags.n_subtasks))
 
 
 def priority_order(dags: DagBatch) -> np.ndarray:

@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gym_mecoffload.core.checks import GIGA, MEGA, check_count
+from gym_mecoffload.core.topology import N_PLACES
 from gym_mecoffload.dag.model import DagBatch, Schedule
-from gym_mecoffload.model import GIGA, MEGA, N_PLACES, check_count
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from gym_mecoffload.core.objective import Objective, as_objective
+from gym_mecoffload.core.topology import DEVICE, N_PLACES
 from gym_mecoffload.dag.model import (
     DagBatch,
     Schedule,
@@ -34,7 +36,6 @@ from gym_mecoffload.dag.model import (
     require_dags,
     run_seconds,
 )
-from gym_mecoffload.model import DEVICE, N_PLACES, Objective, as_objective
 
 MAX_EXHAUSTIVE_SUBTASKS = 12  # 531,441 placements per task
 MAX_EXHAUSTIVE_CONTENTION = 9  # 19,683 schedules per task, each simulated subtask by subtask

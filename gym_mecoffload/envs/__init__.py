@@ -1,14 +1,15 @@
-"""The offloading environments, their vector versions and the joint-action wrapper."""
+"""Forwards to the chain family's env classes (:mod:`gym_mecoffload.chain.envs`,
+:mod:`gym_mecoffload.chain.vector`, :mod:`gym_mecoffload.chain.wrappers`), kept so that
+``gym_mecoffload.envs`` imports keep working."""
 
-from gym_mecoffload.envs.offload import (
+from gym_mecoffload.chain.envs import MecOffloadEnv, MecOffloadOneShotEnv
+from gym_mecoffload.chain.observations import SequentialLayout, sequential_observations
+from gym_mecoffload.chain.vector import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
+from gym_mecoffload.chain.wrappers import (
     JointActionWrapper,
-    MecOffloadEnv,
-    MecOffloadOneShotEnv,
     decode_joint_actions,
     encode_joint_actions,
 )
-from gym_mecoffload.envs.vector import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
-from gym_mecoffload.observations import SequentialLayout, sequential_observations
 
 __all__ = [
     "JointActionWrapper",

@@ -13,11 +13,12 @@ from baselines import channels as study
 from baselines.dil import OptimalExpertPolicy, sequential_demonstrations
 from baselines.evaluation import pin_threads
 from baselines.policies import NetworkPolicy
+from gym_mecoffload.chain.data import OffloadDataset, generate_dataset
+from gym_mecoffload.chain.model import cost, sample_states
+from gym_mecoffload.chain.observations import SequentialLayout
 from gym_mecoffload.channels import ChannelModel, MarkovChannel
 from gym_mecoffload.channels.experts import MdpExpert
-from gym_mecoffload.data import OffloadDataset, generate_dataset
-from gym_mecoffload.model import Slots, cost, sample_states
-from gym_mecoffload.observations import SequentialLayout
+from gym_mecoffload.core.links import Slots
 
 
 def test_a_channel_dataset_is_labelled_by_the_clairvoyant_and_round_trips(tmp_path):

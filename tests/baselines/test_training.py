@@ -17,7 +17,8 @@ from baselines.dqn import make_env, train_dqn
 from baselines.kd import DistillationLoss, distill, head_logits, hinton_loss, recombine
 from baselines.networks import actor_critic_policy, observation_statistics
 from gym_mecoffload import generate_dataset, solvers
-from gym_mecoffload.model import TaskBatch, n_features
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.observations import n_features
 
 
 def learnt(history, factor: float = 0.7) -> bool:

@@ -4,7 +4,7 @@ They live here rather than in conftest.py: two conftest modules (tests/env and
 tests/baselines) cannot both be imported by that name in one pytest run.
 """
 
-from gym_mecoffload.model import TaskBatch
+from gym_mecoffload.chain.model import TaskBatch
 
 MB = 1e6
 

@@ -13,6 +13,8 @@ from env_cases import MB
 
 import gym_mecoffload  # noqa: F401 - registers the ids
 from gym_mecoffload import MecOffloadVectorEnv, solvers
+from gym_mecoffload.chain.model import LinkCosts, TaskBatch, cost, sample_states, step_costs
+from gym_mecoffload.chain.rendering import timeline
 from gym_mecoffload.channels import ChannelModel, MarkovChannel, RayleighChannel
 from gym_mecoffload.channels.experts import (
     CertaintyEquivalent,
@@ -21,16 +23,8 @@ from gym_mecoffload.channels.experts import (
     clairvoyant,
     rollout,
 )
-from gym_mecoffload.envs.rendering import timeline
-from gym_mecoffload.model import (
-    LinkCosts,
-    Objective,
-    Slots,
-    TaskBatch,
-    cost,
-    sample_states,
-    step_costs,
-)
+from gym_mecoffload.core.links import Slots
+from gym_mecoffload.core.objective import Objective
 
 CHANNELS = ["static", "iid", "markov", "rayleigh"]
 

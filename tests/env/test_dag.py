@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 
 import gym_mecoffload  # noqa: F401 - registers the ids
 from gym_mecoffload import solvers as chain_solvers
+from gym_mecoffload.chain.model import latency, sample_states
+from gym_mecoffload.core.envs import GYMNASIUM_1
+from gym_mecoffload.core.objective import Objective
 from gym_mecoffload.dag import DagBatch, cost, makespan, priority_order, solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.env import MecOffloadDagVectorEnv, pad_dags
 from gym_mecoffload.dag.graphs import generate_dags, read_gv, write_gv
-from gym_mecoffload.envs.vector import GYMNASIUM_1
 from gym_mecoffload.executors import SEQUENTIAL, Executor
-from gym_mecoffload.model import Objective, latency, sample_states
 
 MB = 1e6
 
@@ -105,7 +106,7 @@ def test_dags_of_chains_give_the_chain_models_numbers(objective):
     chains = sample_states(300, n_subtasks=5, rng=np.random.default_rng(0))
     graphs = DagBatch.from_chain(chains)
     decisions = np.random.default_rng(1).integers(0, 3, size=(300, 5))
-    from gym_mecoffload.model import cost as chain_cost
+    from gym_mecoffload.chain.model import cost as chain_cost
 
     expected = chain_cost(chains, decisions, objective)
     assert np.allclose(cost(graphs, decisions, objective), expected, rtol=1e-12, atol=0)

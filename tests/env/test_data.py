@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from gym_mecoffload import OffloadDataset, generate_dataset, solvers
+from gym_mecoffload.chain.model import cost
 from gym_mecoffload.io import atomic_write
 from gym_mecoffload.metrics import evaluate_decisions, label_accuracy, normalised_cost
-from gym_mecoffload.model import cost
 
 
 def test_dataset_holds_optimal_labels():

@@ -12,7 +12,8 @@ from gymnasium.utils.env_checker import check_env
 
 import gym_mecoffload
 from gym_mecoffload import JointActionWrapper, decode_joint_actions, encode_joint_actions, solvers
-from gym_mecoffload.model import Objective, cost, energy, latency
+from gym_mecoffload.chain.model import cost, energy, latency
+from gym_mecoffload.core.objective import Objective
 
 ENV_IDS = sorted(gym_mecoffload.CHAIN_ENV_IDS)
 
@@ -323,7 +324,8 @@ def test_batch_observations_match_the_env():
     previous = 0
     for t, place in enumerate([2, 0, 1, 1]):
         assert np.array_equal(
-            gym_mecoffload.envs.sequential_observations(x, t, previous)[0], observation
+            gym_mecoffload.chain.observations.sequential_observations(x, t, previous)[0],
+            observation,
         )
         observation, *_ = env.step(place)
         previous = place

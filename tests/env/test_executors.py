@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from gym_mecoffload import generate_dataset, solvers
+from gym_mecoffload.chain.model import cost, sample_states
 from gym_mecoffload.channels import ChannelModel, MarkovChannel
 from gym_mecoffload.executors import SEQUENTIAL, Executor, _Gathered, connect_ray, run_shards
-from gym_mecoffload.model import cost, sample_states
 
 
 def _square(value: int) -> int:

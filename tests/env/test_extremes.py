@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 import gym_mecoffload
 from gym_mecoffload import solvers
-from gym_mecoffload.model import STATE_FIELDS, Objective, Scenario, TaskBatch
+from gym_mecoffload.chain.model import STATE_FIELDS, TaskBatch
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import Scenario
 
 # Magnitudes from subnormal to near float64 max, and the exact edges of float32.
 MAGNITUDES = st.one_of(

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gym_mecoffload import generate_dataset, sample_states
-from gym_mecoffload.data import OffloadDataset
+from gym_mecoffload.chain.data import OffloadDataset
 from gym_mecoffload.io import atomic_write, check_zip
 
 
@@ -40,7 +40,7 @@ def same_dataset(a, b):
 def test_round_trip_keeps_every_field_including_cloud_hz(tmp_path):
     states = sample_states(5, rng=np.random.default_rng(1))
     from gym_mecoffload import TaskBatch, solvers
-    from gym_mecoffload.model import STATE_FIELDS, cost
+    from gym_mecoffload.chain.model import STATE_FIELDS, cost
 
     fields = {name: getattr(states, name) for name in STATE_FIELDS}
     slow_cloud = TaskBatch(**{**fields, "cloud_hz": np.full(5, 3e9)})

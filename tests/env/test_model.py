@@ -6,18 +6,10 @@ import numpy as np
 import pytest
 from env_cases import MB, one_task
 
-from gym_mecoffload.model import (
-    SCENARIOS,
-    Objective,
-    Scenario,
-    TaskBatch,
-    cost,
-    energy,
-    features,
-    latency,
-    sample_states,
-    step_costs,
-)
+from gym_mecoffload.chain.model import TaskBatch, cost, energy, latency, sample_states, step_costs
+from gym_mecoffload.chain.observations import features
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import SCENARIOS, Scenario
 
 # One subtask: 2 MB in, 1 Gcycle, 4 MB out; 1 s/MB device<->edge, 2 s/MB edge<->cloud.
 HAND_LATENCY = {

@@ -10,8 +10,8 @@ from env_cases import one_task
 from gymnasium.utils.env_checker import check_env
 
 import gym_mecoffload
-from gym_mecoffload.envs import rendering
-from gym_mecoffload.model import CLOUD, DEVICE, EDGE
+from gym_mecoffload.chain import rendering
+from gym_mecoffload.core.topology import CLOUD, DEVICE, EDGE
 
 ENV_IDS = sorted(gym_mecoffload.CHAIN_ENV_IDS)
 

@@ -5,16 +5,10 @@ import pytest
 from env_cases import PAPER_RANGES
 
 from gym_mecoffload import solvers
-from gym_mecoffload.model import (
-    CLOUD,
-    DEVICE,
-    EDGE,
-    Objective,
-    Scenario,
-    TaskBatch,
-    sample_states,
-    stage_costs,
-)
+from gym_mecoffload.chain.model import TaskBatch, sample_states, sample_tasks, stage_costs
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import Scenario
+from gym_mecoffload.core.topology import CLOUD, DEVICE, EDGE
 
 
 def greedy_by_hand(tasks: TaskBatch, objective: Objective) -> np.ndarray:
@@ -92,5 +86,5 @@ def test_inclusive_bounds_stay_inclusive():
     assert Objective("weighted", latency_weight=0.0).latency_weight == 0.0
     # A bandwidth range may end exactly at min_bandwidth: every draw is that bandwidth.
     scenario = Scenario(**{**PAPER_RANGES, "edge_bandwidth": (0.0, 1e4)}, min_bandwidth=1e4)
-    tasks = scenario.sample(5, 2, rng=np.random.default_rng(0))
+    tasks = sample_tasks(scenario, 5, 2, rng=np.random.default_rng(0))
     assert (tasks.edge_bandwidth == 1e4).all()

@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gym_mecoffload import solvers
-from gym_mecoffload.model import (
-    Objective,
+from gym_mecoffload.chain.model import (
     TaskBatch,
     cost,
     latency,
@@ -18,6 +17,7 @@ from gym_mecoffload.model import (
     stage_costs_one,
     step_costs,
 )
+from gym_mecoffload.core.objective import Objective
 
 OBJECTIVES = [Objective("latency"), Objective("energy"), Objective("weighted", latency_weight=0.3)]
 

@@ -7,7 +7,9 @@ import pytest
 from env_cases import PAPER_RANGES, one_task
 
 import gym_mecoffload
-from gym_mecoffload.model import Objective, Scenario, TaskBatch
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import Scenario
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from env_cases import one_task
 
 import gym_mecoffload
 from gym_mecoffload import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv, solvers
-from gym_mecoffload.envs.vector import GYMNASIUM_1
-from gym_mecoffload.model import Objective, cost
+from gym_mecoffload.chain.model import cost
+from gym_mecoffload.core.envs import GYMNASIUM_1
+from gym_mecoffload.core.objective import Objective
 
 PAIRS = [
     ("MecOffload-v0", MecOffloadVectorEnv),

@@ -11,17 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gym_mecoffload.model import (
-    CLOUD,
-    DEVICE,
-    EDGE,
-    GIGA,
-    MEGA,
-    PLACES,
-    Slots,
-    TaskBatch,
-    stage_costs_one,
-)
+from gym_mecoffload.chain.model import TaskBatch, stage_costs_one
+from gym_mecoffload.core.checks import GIGA, MEGA
+from gym_mecoffload.core.links import Slots
+from gym_mecoffload.core.topology import CLOUD, DEVICE, EDGE, PLACES
 
 WIDTH, HEIGHT = 640, 256  # multiples of 16, as video encoders prefer
 

@@ -6,69 +6,21 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from gym_mecoffload import solvers
+from gym_mecoffload.chain import solvers
+from gym_mecoffload.chain.model import LinkCosts, TaskBatch, sample_tasks
+from gym_mecoffload.chain.observations import features, slot_features
 from gym_mecoffload.channels.experts import MdpExpert, rollout
 from gym_mecoffload.channels.processes import Channel, ChannelModel
-from gym_mecoffload.model import (
-    N_PLACES,
-    LinkCosts,
-    Objective,
-    Scenario,
-    Slots,
-    TaskBatch,
-    as_scenario,
-    check_count,
-    features,
-    slot_features,
-)
-
-RewardMode = Literal["absolute", "relative"]
-REWARD_MODES = ("absolute", "relative")
-RENDER_MODES = ("ansi", "rgb_array")
-RENDER_FPS = 4
-
-
-def _make_objective(
-    objective: str | Objective,
-    latency_weight: float,
-    kappa: float,
-    tx_power: float,
-    rx_power: float,
-) -> Objective:
-    if isinstance(objective, Objective):
-        # Kwargs left at their defaults, or equal to the Objective's, do not conflict.
-        given = {"latency_weight": latency_weight, "kappa": kappa, "tx_power": tx_power}
-        given["rx_power"] = rx_power
-        defaults = Objective()
-        conflicting = sorted(
-            name
-            for name, value in given.items()
-            if value != getattr(defaults, name) and value != getattr(objective, name)
-        )
-        if conflicting:
-            raise ValueError(
-                f"pass the objective's constants either in the Objective or as keyword "
-                f"arguments, not both: {conflicting} differ from objective={objective!r}"
-            )
-        return objective
-    if not isinstance(objective, str):
-        raise TypeError(f"objective must be a name or an Objective; got {objective!r}")
-    return Objective(objective, latency_weight, kappa, tx_power, rx_power)
-
-
-def check_render_mode(render_mode: str | None) -> str | None:
-    """``render_mode`` if the envs draw it, else a ValueError that says what they draw."""
-    if render_mode is None or render_mode in RENDER_MODES:
-        return render_mode
-    raise ValueError(
-        f"render_mode must be None, 'ansi' or 'rgb_array'; got {render_mode!r}. "
-        "gym.make(..., render_mode='human') shows the rgb_array frames in a window "
-        "(needs pygame), and 'rgb_array_list' collects them."
-    )
+from gym_mecoffload.core.checks import check_count
+from gym_mecoffload.core.episodes import RewardMode, check_reward_mode
+from gym_mecoffload.core.links import Slots
+from gym_mecoffload.core.objective import Objective, make_objective
+from gym_mecoffload.core.scenario import Scenario, as_scenario
+from gym_mecoffload.core.topology import N_PLACES
 
 
 @dataclass(frozen=True)
@@ -99,8 +51,7 @@ class EnvSettings:
         outage_probability: float,
     ) -> EnvSettings:
         n_subtasks = check_count("n_subtasks", n_subtasks, 1)
-        if reward_mode not in REWARD_MODES:
-            raise ValueError(f"reward_mode must be one of {REWARD_MODES}; got {reward_mode!r}")
+        check_reward_mode(reward_mode)
         if task_pool is not None:
             if not isinstance(task_pool, TaskBatch) or len(task_pool) == 0:
                 raise ValueError(f"task_pool must be a non-empty TaskBatch; got {task_pool!r}")
@@ -112,7 +63,7 @@ class EnvSettings:
         return cls(
             n_subtasks=n_subtasks,
             scenario=scenario,
-            objective=_make_objective(objective, latency_weight, kappa, tx_power, rx_power),
+            objective=make_objective(objective, latency_weight, kappa, tx_power, rx_power),
             task_pool=task_pool,
             reward_mode=reward_mode,
             channel=ChannelModel.build(channel, outage_probability, scenario),
@@ -127,7 +78,7 @@ class EnvSettings:
     def sample(self, size: int, rng: np.random.Generator) -> TaskBatch:
         """``size`` tasks from the scenario, or uniformly from the pool, drawn only from ``rng``."""
         if self.task_pool is None:
-            return self.scenario.sample(size, self.n_subtasks, rng=rng)
+            return sample_tasks(self.scenario, size, self.n_subtasks, rng=rng)
         return self.task_pool[rng.integers(len(self.task_pool), size=size)]
 
     def given(self, state: Any, sizes: tuple[int, ...] = (1,)) -> TaskBatch:

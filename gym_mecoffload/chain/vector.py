@@ -25,42 +25,22 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
+from gym_mecoffload.chain.envs import OBS_HIGH
+from gym_mecoffload.chain.episodes import EnvSettings, TaskBlock
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.observations import SequentialLayout, n_features
+from gym_mecoffload.chain.rendering import render_ansi, render_rgb
 from gym_mecoffload.channels.processes import Channel
-from gym_mecoffload.envs.offload import OBS_HIGH
-from gym_mecoffload.envs.rendering import render_ansi, render_rgb
-from gym_mecoffload.envs.tasks import (
-    RENDER_FPS,
-    RENDER_MODES,
-    EnvSettings,
-    RewardMode,
-    TaskBlock,
-    check_render_mode,
-)
-from gym_mecoffload.model import (
-    DEVICE,
-    N_PLACES,
-    Objective,
-    Scenario,
-    TaskBatch,
-    check_count,
-    holds_integers_below,
-    n_features,
-)
-from gym_mecoffload.observations import SequentialLayout
+from gym_mecoffload.core.checks import check_count, holds_integers_below
+from gym_mecoffload.core.envs import AUTORESET_MODES, GYMNASIUM_1, autoreset_metadata
+from gym_mecoffload.core.episodes import RENDER_FPS, RENDER_MODES, RewardMode, check_render_mode
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import Scenario
+from gym_mecoffload.core.topology import DEVICE, N_PLACES
 
-GYMNASIUM_1 = int(gym.__version__.split(".")[0]) >= 1
-AUTORESET_MODES = ("next_step", "same_step")
 # Tasks per block after a seeded reset grow 1, 2, 4, ... episodes' worth, up to
 # about this many tasks, so that small and large N both amortise the block's cost.
 _MAX_BLOCK_TASKS = 4096
-
-
-def _autoreset_metadata(mode: str) -> dict[str, Any]:
-    """The ``autoreset_mode`` metadata of gymnasium >= 1.1 for ``mode`` (nothing before)."""
-    enum = getattr(gym.vector, "AutoresetMode", None)  # gymnasium >= 1.1
-    if enum is None:
-        return {}
-    return {"autoreset_mode": enum.NEXT_STEP if mode == "next_step" else enum.SAME_STEP}
 
 
 class _VectorBase(gym.vector.VectorEnv):
@@ -100,7 +80,7 @@ class _VectorBase(gym.vector.VectorEnv):
         self.settings = EnvSettings.from_arguments(locals())
         self.render_mode = check_render_mode(render_mode)
         self.autoreset_mode = autoreset_mode
-        self.metadata = {**type(self).metadata, **_autoreset_metadata(autoreset_mode)}
+        self.metadata = {**type(self).metadata, **autoreset_metadata(autoreset_mode)}
         self.num_envs = check_count("num_envs", num_envs, 1)
         self.n_subtasks = self.settings.n_subtasks
         self.reward_mode = self.settings.reward_mode

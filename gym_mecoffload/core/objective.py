@@ -1,0 +1,92 @@
+"""What a decision costs: the objective and the energy model's constants, in one place
+(SPEC section 1)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gym_mecoffload.core.checks import real_number
+
+OBJECTIVES = ("latency", "energy", "weighted")
+
+# The energy model's defaults: w of the weighted objective, the device CPU's effective
+# switched capacitance (J/(cycle Hz^2)) and its radio's send and receive powers (W).
+LATENCY_WEIGHT = 0.5
+KAPPA = 1e-27
+TX_POWER = 0.5
+RX_POWER = 0.1
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a decision costs (SPEC section 1).
+
+    Attributes:
+        name: ``"latency"`` (seconds, the paper's), ``"energy"`` (the device's
+            joules) or ``"weighted"`` (``latency_weight * latency +
+            (1 - latency_weight) * energy``).
+        latency_weight: w in [0, 1], used by ``"weighted"`` only.
+        kappa: effective switched capacitance of the device CPU: running c
+            cycles at f Hz costs ``kappa * c * f**2`` joules.
+        tx_power: device radio power while sending, watts.
+        rx_power: device radio power while receiving, watts.
+    """
+
+    name: str = "latency"
+    latency_weight: float = LATENCY_WEIGHT
+    kappa: float = KAPPA
+    tx_power: float = TX_POWER
+    rx_power: float = RX_POWER
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or self.name not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}; got {self.name!r}")
+        for name in ("latency_weight", "kappa", "tx_power", "rx_power"):
+            object.__setattr__(self, name, real_number(name, getattr(self, name)))
+        if not 0.0 <= self.latency_weight <= 1.0:
+            raise ValueError(f"latency_weight must be in [0, 1]; got {self.latency_weight!r}")
+        for name in ("kappa", "tx_power", "rx_power"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be finite and >= 0; got {value!r}")
+
+
+def as_objective(objective: str | Objective) -> Objective:
+    """An :class:`Objective` from its name or itself."""
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, str):
+        return Objective(objective)
+    raise TypeError(f"objective must be a name in {OBJECTIVES} or an Objective; got {objective!r}")
+
+
+def make_objective(
+    objective: str | Objective,
+    latency_weight: float,
+    kappa: float,
+    tx_power: float,
+    rx_power: float,
+) -> Objective:
+    """The objective an env's keyword arguments name: ``objective`` (a name, or an
+    :class:`Objective` whose constants the other arguments may repeat but not contradict)
+    with the energy model's constants."""
+    if isinstance(objective, Objective):
+        # Kwargs left at their defaults, or equal to the Objective's, do not conflict.
+        given = {"latency_weight": latency_weight, "kappa": kappa, "tx_power": tx_power}
+        given["rx_power"] = rx_power
+        defaults = Objective()
+        conflicting = sorted(
+            name
+            for name, value in given.items()
+            if value != getattr(defaults, name) and value != getattr(objective, name)
+        )
+        if conflicting:
+            raise ValueError(
+                f"pass the objective's constants either in the Objective or as keyword "
+                f"arguments, not both: {conflicting} differ from objective={objective!r}"
+            )
+        return objective
+    if not isinstance(objective, str):
+        raise TypeError(f"objective must be a name or an Objective; got {objective!r}")
+    return Objective(objective, latency_weight, kappa, tx_power, rx_power)
