@@ -17,11 +17,12 @@ import numpy as np
 from gym_mecoffload.core.checks import FieldBatch, check_representable, first_bad, real_array
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.objective import Objective, as_objective
+from gym_mecoffload.core.timeline import Timeline
 from gym_mecoffload.core.topology import (
     DEVICE,
     DEVICE_EDGE_CLOUD,
-    N_PLACES,
     PLATFORM_FIELDS,
+    bandwidths,
     platform_arrays,
 )
 
@@ -260,41 +261,6 @@ def priority_order(dags: DagBatch) -> np.ndarray:
     return np.argsort(-rank, axis=1, kind="stable")
 
 
-# Links of the contention model: 0 device -> edge, 1 edge -> cloud, 2 cloud -> edge,
-# 3 edge -> device. A device <-> cloud transfer holds its two links in turn.
-
-
-def _transfer(
-    free: np.ndarray | None,
-    bandwidths: np.ndarray,
-    amount: np.ndarray,
-    source: np.ndarray,
-    target: np.ndarray,
-    ready: np.ndarray,
-    active: np.ndarray,
-) -> np.ndarray:
-    """Move ``amount`` bytes (N,) from ``source`` to ``target`` once it is ``ready``, hop by
-    hop; with contention (``free``, (N, 4), updated) each hop waits for its link. Returns
-    the arrival times (``ready`` where nothing moves: same place, or not ``active``)."""
-    rows = np.arange(len(ready))
-    position = source.copy()
-    arrival = ready.copy()
-    for _ in range(2):  # at most two hops: device <-> edge <-> cloud
-        moving = active & (position != target)
-        if not moving.any():
-            break
-        up = target > position
-        link = np.where(up, np.where(position == 0, 0, 1), np.where(position == 2, 2, 3))
-        bandwidth = np.where((link == 0) | (link == 3), bandwidths[:, 0], bandwidths[:, 1])
-        start = arrival if free is None else np.maximum(free[rows, link], arrival)
-        end = start + amount / bandwidth
-        if free is not None:
-            free[rows[moving], link[moving]] = end[moving]
-        arrival = np.where(moving, end, arrival)
-        position = np.where(moving, np.where(up, position + 1, position - 1), position)
-    return arrival
-
-
 class Schedule:
     """A batch of partial schedules, one subtask added at a time (all its parents first).
 
@@ -303,7 +269,8 @@ class Schedule:
 
     Without contention a subtask starts once its inputs have arrived (SPEC-DAG's
     recursion); with contention, the device and edge CPUs and the four links
-    serve one at a time, in the order subtasks are added, as SPEC-DAG section 2
+    serve one at a time (the :class:`~gym_mecoffload.core.timeline.Timeline`'s
+    queues), in the order subtasks are added, as SPEC-DAG section 2
     says. ``end`` (N,) is the partial makespan: the latest finish or output
     return so far; once every subtask is added, the makespan.
     """
@@ -330,20 +297,30 @@ class Schedule:
         self.energy = np.zeros(dags.n_tasks)
         size, n = dags.n_tasks, dags.n_subtasks
         self.run = run_seconds(dags)  # (N, n, 3)
-        self.bandwidths = np.stack([dags.edge_bandwidth, dags.cloud_bandwidth], axis=1)
+        self.timeline = Timeline(DEVICE_EDGE_CLOUD, bandwidths(dags), contention=contention)
         self.places = np.full((size, n), -1, dtype=np.int64)
         self.finish = np.zeros((size, n))
         self.end = np.zeros(size)
-        self.links = np.zeros((size, 4)) if contention else None
-        self.cpus = np.zeros((size, N_PLACES)) if contention else None
 
     def copy(self) -> Schedule:
         twin = Schedule.__new__(Schedule)
         twin.__dict__.update(self.__dict__)
-        for name in ("places", "finish", "end", "links", "cpus", "energy"):
-            value = getattr(self, name)
-            setattr(twin, name, None if value is None else value.copy())
+        for name in ("places", "finish", "end", "energy"):
+            setattr(twin, name, getattr(self, name).copy())
+        twin.timeline = self.timeline.copy()
         return twin
+
+    @property
+    def links(self) -> np.ndarray | None:
+        """When each link is next free (N, 4) in seconds, with contention (else None): 0
+        device -> edge, 1 edge -> cloud, 2 cloud -> edge, 3 edge -> device."""
+        return self.timeline.links
+
+    @property
+    def cpus(self) -> np.ndarray | None:
+        """When the device's and the edge's CPUs are next free (N, 3) in seconds, with
+        contention (else None; the cloud's column stays 0: it never queues)."""
+        return self.timeline.cpus
 
     def finish_if(self, v: np.ndarray, place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Subtask ``v``'s finish time and the partial makespan if it went to ``place``
@@ -363,16 +340,13 @@ class Schedule:
         self.energy = self.energy + amount * joules[rows, device, place]
         self.energy += np.where(place == DEVICE, self.device_joules[rows, v], 0.0)
         self.energy += dags.output_data[rows, v] * joules[rows, place, device]
-        ready = _transfer(
-            self.links, self.bandwidths, amount, device, place, np.zeros(size), amount > 0
-        )
+        timeline = self.timeline
+        ready = timeline.transfer(amount, device, place, np.zeros(size), amount > 0)
         for u in range(dags.n_subtasks):
             edge = dags.edges[rows, u, v]
             if not edge.any():
                 continue
-            arrived = _transfer(
-                self.links,
-                self.bandwidths,
+            arrived = timeline.transfer(
                 dags.edge_data[rows, u, v],
                 np.maximum(self.places[:, u], 0),
                 place,
@@ -384,16 +358,11 @@ class Schedule:
             self.energy += np.where(
                 edge, dags.edge_data[rows, u, v] * joules[rows, source, place], 0.0
             )
-        start = ready
-        if self.cpus is not None:  # the device and the edge run one subtask at a time
-            start = np.maximum(ready, np.where(place == 2, 0.0, self.cpus[rows, place]))
-        finish = start + self.run[rows, v, place]
-        if self.cpus is not None:
-            self.cpus[rows, place] = np.where(place == 2, 0.0, finish)
+        finish = timeline.run(place, ready, self.run[rows, v, place])
         self.finish[rows, v] = finish
         self.places[rows, v] = place
         amount = dags.output_data[rows, v]
-        back = _transfer(self.links, self.bandwidths, amount, place, device, finish, amount > 0)
+        back = timeline.transfer(amount, place, device, finish, amount > 0)
         self.end = np.maximum(self.end, np.maximum(finish, back))
 
     @property

@@ -1,0 +1,84 @@
+"""A timeline of resources over a batch of N systems: CPUs and links with free-at times.
+
+Work is added one piece at a time. A transfer crosses its route's links hop by hop;
+a run occupies a place's CPU. Without contention every resource serves everything at
+once, so a piece starts as soon as it is ready. With contention each queued CPU and
+each link serves one piece at a time, in the order pieces are added: a resource with
+a free-at time is a first-in, first-out queue, and a piece waits until its resource
+is free (and, when it has one, until its release time).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gym_mecoffload.core.topology import Topology
+
+
+class Timeline:
+    """Free-at times (seconds) of a topology's CPUs and links in N systems.
+
+    Args:
+        topology: the places and links.
+        bandwidths: (N,) bandwidth arrays in bytes/s, indexed as the topology's
+            ``link_bandwidth`` says (b1 and b2 for the device-edge-cloud).
+        contention: whether queued CPUs and links serve one piece at a time.
+    """
+
+    def __init__(self, topology: Topology, bandwidths: list[np.ndarray], *, contention: bool):
+        self.topology = topology
+        self.contention = contention
+        self.route_links = topology.route_links()  # (P, P, hops), -1 past a route's end
+        self.hops = topology.max_hops
+        self.link_bandwidths = np.stack([bandwidths[k] for k in topology.link_bandwidth], axis=1)
+        self.unqueued = ~np.array(topology.queued)  # places whose CPU never waits
+        size = len(self.link_bandwidths)
+        self.links = np.zeros((size, len(topology.links))) if contention else None
+        self.cpus = np.zeros((size, topology.n_places)) if contention else None
+
+    def copy(self) -> Timeline:
+        """A timeline whose free-at times change independently of this one's."""
+        twin = Timeline.__new__(Timeline)
+        twin.__dict__.update(self.__dict__)
+        twin.links = None if self.links is None else self.links.copy()
+        twin.cpus = None if self.cpus is None else self.cpus.copy()
+        return twin
+
+    def transfer(
+        self,
+        amount: np.ndarray,
+        source: np.ndarray,
+        target: np.ndarray,
+        ready: np.ndarray,
+        active: np.ndarray,
+    ) -> np.ndarray:
+        """Move ``amount`` bytes (N,) from ``source`` to ``target`` once they are ``ready``,
+        link by link along the route; with contention each link waits until it is free
+        (and stays busy until the bytes have crossed). Returns the arrival times (N,):
+        ``ready`` where nothing moves (same place, or not ``active``)."""
+        rows = np.arange(len(ready))
+        arrival = ready.copy()
+        for hop in range(self.hops):
+            link = self.route_links[source, target, hop]
+            moving = active & (link >= 0)
+            if not moving.any():
+                break
+            bandwidth = self.link_bandwidths[rows, link]
+            start = arrival if self.links is None else np.maximum(self.links[rows, link], arrival)
+            end = start + amount / bandwidth
+            if self.links is not None:
+                self.links[rows[moving], link[moving]] = end[moving]
+            arrival = np.where(moving, end, arrival)
+        return arrival
+
+    def run(self, place: np.ndarray, ready: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        """Run work of ``seconds`` (N,) at ``place`` once it is ``ready``; with contention a
+        queued CPU first finishes what it already holds. Returns the finish times (N,)."""
+        if self.cpus is None:
+            return ready + seconds
+        rows = np.arange(len(place))
+        unqueued = self.unqueued[place]
+        start = np.maximum(ready, np.where(unqueued, 0.0, self.cpus[rows, place]))
+        finish = start + seconds
+        self.cpus[rows, place] = np.where(unqueued, 0.0, finish)
+        return finish
