@@ -46,7 +46,7 @@ from gym_mecoffload.core.topology import N_PLACES
 from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
-from gym_mecoffload.dag.env import DagEpisodes, DagSettings, rollout
+from gym_mecoffload.dag.episodes import DagEpisodes, DagSettings, rollout
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.executors import EVERY_CORE, SEQUENTIAL, Executor

@@ -32,7 +32,7 @@ from baselines import config
 from baselines.networks import actor_critic_policy, observation_statistics, to_network_policy
 from baselines.policies import Kind, NetworkPolicy
 from gym_mecoffload.chain.data import OffloadDataset
-from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.model import TaskBatch, previous_places
 from gym_mecoffload.chain.observations import SequentialLayout, n_features, slot_features
 from gym_mecoffload.channels import ChannelModel
 from gym_mecoffload.channels.experts import MdpExpert, rollout
@@ -237,7 +237,7 @@ def sequential_demonstrations(
     """
     decisions = (dataset.decisions if decisions is None else decisions).astype(np.int64)
     size, n = decisions.shape
-    previous = np.concatenate([np.zeros((size, 1), dtype=np.int64), decisions[:, :-1]], axis=1)
+    previous = previous_places(decisions)
     bandwidths = None
     if dataset.slots is not None:  # slot t's bandwidths when subtask t is placed
         bandwidths = slot_features(dataset.slots)[:, :n].reshape(-1, 2)

@@ -247,12 +247,14 @@ class NetworkPolicy(Policy):
             return decode_joint_actions(self.scores(x).argmax(axis=1), n).astype(np.int8)
         return self._sequential(x, None)
 
-    def decide_on_slots(self, batch: TaskBatch, slots: Slots) -> np.ndarray:
-        """Decisions (N, n) on a fluctuating channel's realised ``slots`` (SPEC-CHANNELS).
+    def decide_on_slots(self, batch: TaskBatch, slots: Slots | None) -> np.ndarray:
+        """Decisions (N, n) on a channel's realised ``slots`` (SPEC-CHANNELS; None: the
+        paper's static, reliable channel).
 
         A sequential policy sees slot t's bandwidths when it places subtask t, as
         in ``MecOffload-v0``; a one-shot policy sees slot 0's only (``batch``'s).
         """
+        slots = Slots.realised(batch, slots)
         slots.check_against(batch)
         if self.kind != "sequential":
             return self.decide(batch)

@@ -24,8 +24,8 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
+from gym_mecoffload.chain.envs import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
 from gym_mecoffload.chain.model import TaskBatch
-from gym_mecoffload.chain.vector import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
 from gym_mecoffload.chain.wrappers import decode_joint_actions
 from gym_mecoffload.channels import Channel
 from gym_mecoffload.core.objective import Objective

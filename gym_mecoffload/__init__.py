@@ -10,10 +10,14 @@ import gymnasium as gym
 
 from gym_mecoffload.chain import solvers
 from gym_mecoffload.chain.data import OffloadDataset, generate_dataset
-from gym_mecoffload.chain.envs import MecOffloadEnv, MecOffloadOneShotEnv
+from gym_mecoffload.chain.envs import (
+    MecOffloadEnv,
+    MecOffloadOneShotEnv,
+    MecOffloadOneShotVectorEnv,
+    MecOffloadVectorEnv,
+)
 from gym_mecoffload.chain.model import TaskBatch, cost, energy, latency, sample_states
 from gym_mecoffload.chain.observations import SequentialLayout, features
-from gym_mecoffload.chain.vector import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
 from gym_mecoffload.chain.wrappers import (
     JointActionWrapper,
     decode_joint_actions,
@@ -30,12 +34,12 @@ CHAIN_ENV_IDS = {
     "MecOffload-v0": "gym_mecoffload.chain.envs:MecOffloadEnv",
     "MecOffloadOneShot-v0": "gym_mecoffload.chain.envs:MecOffloadOneShotEnv",
 }
-ENV_IDS = {**CHAIN_ENV_IDS, "MecOffloadDag-v0": "gym_mecoffload.dag.env:MecOffloadDagEnv"}
+ENV_IDS = {**CHAIN_ENV_IDS, "MecOffloadDag-v0": "gym_mecoffload.dag.envs:MecOffloadDagEnv"}
 # Their native vector envs: `gym.make_vec(id, num_envs=N)` on gymnasium 1.x.
 VECTOR_ENTRY_POINTS = {
-    "MecOffload-v0": "gym_mecoffload.chain.vector:MecOffloadVectorEnv",
-    "MecOffloadOneShot-v0": "gym_mecoffload.chain.vector:MecOffloadOneShotVectorEnv",
-    "MecOffloadDag-v0": "gym_mecoffload.dag.env:MecOffloadDagVectorEnv",
+    "MecOffload-v0": "gym_mecoffload.chain.envs:MecOffloadVectorEnv",
+    "MecOffloadOneShot-v0": "gym_mecoffload.chain.envs:MecOffloadOneShotVectorEnv",
+    "MecOffloadDag-v0": "gym_mecoffload.dag.envs:MecOffloadDagVectorEnv",
 }
 
 

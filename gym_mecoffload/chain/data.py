@@ -218,7 +218,7 @@ def generate_dataset(
         executor=executor,
         progress="labelling tasks" if progress else None,
     )
-    slots = None if model.fixed else Slots.concatenate([p.slots for p in parts])
+    slots = None if parts[0].slots is None else Slots.concatenate([p.slots for p in parts])
     return OffloadDataset(
         TaskBatch.concatenate([p.states for p in parts]),
         np.concatenate([p.decisions for p in parts]),
@@ -250,8 +250,7 @@ def _label(shard: _ChainShard, rng: np.random.Generator) -> OffloadDataset:
         shard.size, scenario=shard.scenario, n_subtasks=shard.n_subtasks, rng=rng
     )
     states, slots = shard.model.realise(states, rng)
-    on_slots = None if shard.model.fixed else slots
-    decisions = solvers.optimal(states, shard.objective, on_slots)
+    decisions = solvers.optimal(states, shard.objective, slots)
     name = shard.scenario if isinstance(shard.scenario, str) else shard.scenario.name
-    costs = cost(states, decisions, shard.objective, on_slots)
-    return OffloadDataset(states, decisions, costs, name, shard.objective, on_slots)
+    costs = cost(states, decisions, shard.objective, slots)
+    return OffloadDataset(states, decisions, costs, name, shard.objective, slots)

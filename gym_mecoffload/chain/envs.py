@@ -1,36 +1,75 @@
-"""The offloading environments: one subtask per step, or the whole decision at once."""
+"""The chain envs: ``MecOffload-v0`` (one subtask per step) and ``MecOffloadOneShot-v0``
+(the whole decision at once), each with its native vector env.
+
+The classes hold the manuals and keyword arguments; the episodes are the chain's
+(:mod:`gym_mecoffload.chain.episodes`) and the env plumbing is the core's one pair of
+adapters (:mod:`gym_mecoffload.core.envs`). Given the same task, a vector sub-env's
+episode is the single env's, step for step (tested): same observations, rewards and
+final info.
+"""
 
 from __future__ import annotations
 
-from typing import Any, SupportsFloat
+from typing import Any
 
-import gymnasium as gym
-import numpy as np
-from gymnasium import spaces
-
-from gym_mecoffload.chain.episodes import EnvSettings, TaskBlock, final_info_one
+from gym_mecoffload.chain.blocks import EnvSettings
+from gym_mecoffload.chain.episodes import ChainSource
 from gym_mecoffload.chain.model import TaskBatch
-from gym_mecoffload.chain.observations import SequentialLayout, n_features
-from gym_mecoffload.chain.rendering import render_ansi, render_rgb
-from gym_mecoffload.channels.processes import Channel
-from gym_mecoffload.core.checks import holds_integers_below
-from gym_mecoffload.core.episodes import RENDER_FPS, RENDER_MODES, RewardMode, check_render_mode
-from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.chain.observations import SequentialLayout
+from gym_mecoffload.channels.processes import Channel, ChannelModel
+from gym_mecoffload.core.envs import EpisodesEnv, EpisodesVectorEnv
+from gym_mecoffload.core.episodes import RewardMode
+from gym_mecoffload.core.links import Slots
+from gym_mecoffload.core.objective import KAPPA, LATENCY_WEIGHT, RX_POWER, TX_POWER, Objective
 from gym_mecoffload.core.scenario import Scenario
-from gym_mecoffload.core.topology import DEVICE, N_PLACES
-
-# After a seeded reset, tasks are drawn in blocks of 1, 2, 4, ... up to this many, so
-# that resets are cheap whether an env is reseeded every episode or never.
-_MAX_BLOCK = 256
-
-# Any finite float32 is a valid observation; an infinite bound would make the checkers warn.
-OBS_HIGH = np.finfo(np.float32).max
 
 
-class _OffloadBase(gym.Env):
-    """Task sampling, validation, rewards, rendering and the final info of both environments."""
+class _ChainViews:
+    """What the chain's single and vector envs show of their settings and episodes."""
 
-    metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": RENDER_FPS}
+    source: ChainSource
+
+    @property
+    def settings(self) -> EnvSettings:
+        return self.source.settings
+
+    @property
+    def n_subtasks(self) -> int:
+        return self.source.settings.n_subtasks
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.source.settings.scenario
+
+    @property
+    def objective(self) -> Objective:
+        return self.source.settings.objective
+
+    @property
+    def task_pool(self) -> TaskBatch | None:
+        return self.source.settings.task_pool
+
+    @property
+    def reward_mode(self) -> RewardMode:
+        return self.source.settings.reward_mode
+
+    @property
+    def channel(self) -> ChannelModel:
+        return self.source.settings.channel
+
+    @property
+    def layout(self) -> SequentialLayout | None:
+        """``MecOffload-v0``'s observation layout (None for the one-shot view)."""
+        return self.source.layout
+
+    def _current(self) -> Any:
+        if self._episodes is None:
+            raise RuntimeError("no task yet: call reset() first")
+        return self._episodes
+
+
+class _ChainEnv(_ChainViews, EpisodesEnv):
+    sequential = True
 
     def __init__(
         self,
@@ -38,10 +77,10 @@ class _OffloadBase(gym.Env):
         *,
         scenario: str | Scenario = "paper",
         objective: str | Objective = "latency",
-        latency_weight: float = 0.5,
-        kappa: float = 1e-27,
-        tx_power: float = 0.5,
-        rx_power: float = 0.1,
+        latency_weight: float = LATENCY_WEIGHT,
+        kappa: float = KAPPA,
+        tx_power: float = TX_POWER,
+        rx_power: float = RX_POWER,
         task_pool: TaskBatch | None = None,
         reward_mode: RewardMode = "absolute",
         channel: str | Channel = "static",
@@ -49,93 +88,34 @@ class _OffloadBase(gym.Env):
         render_mode: str | None = None,
     ) -> None:
         """See the class docstring for every argument."""
-        self.settings = EnvSettings.from_arguments(locals())
-        self.render_mode = check_render_mode(render_mode)
-        self.n_subtasks = self.settings.n_subtasks
-        self.scenario = self.settings.scenario
-        self.objective = self.settings.objective
-        self.task_pool = self.settings.task_pool
-        self.reward_mode = self.settings.reward_mode
-        self.channel = self.settings.channel
-        self._fixed = self.channel.fixed  # the paper's channel: no slot to show
-        self._sampled: TaskBlock | None = None  # tasks drawn ahead from np_random
-        self._sampled_used = 0
-        self._block: TaskBlock | None = None  # the block holding this episode's task
-        self._index = 0
-        self._decision = np.zeros(self.n_subtasks, dtype=np.int64)
-        self._placed = 0  # subtasks placed so far this episode
-        self._make_spaces()
-
-    def _make_spaces(self) -> None:
-        """Set the observation and action spaces and the state before the first reset."""
-        raise NotImplementedError
-
-    def _start_episode(self, seed: int | None, options: dict[str, Any] | None) -> None:
-        """Choose this episode's task: the next sampled one, or the one in ``options``."""
-        if options is None:
-            options = {}
-        if not isinstance(options, dict):
-            raise TypeError(f"reset options must be a dict or None; got {type(options).__name__}")
-        unknown = sorted(set(options) - {"state", "slots"}, key=str)
-        if unknown or ("slots" in options and "state" not in options):
-            raise ValueError(
-                "reset options may hold only 'state' and, with it, 'slots'; got "
-                f"{sorted(options, key=str)}"
-            )
-        if seed is not None:
-            self._sampled = None  # a new seed starts a new stream of tasks
-        self._placed = 0
-        if "state" in options:
-            self._block = TaskBlock.given(options, self.settings, self.np_random)
-            self._index = 0
-            return
-        if self._sampled is None or self._sampled_used == len(self._sampled.tasks):
-            size = 1 if self._sampled is None else min(2 * len(self._sampled.tasks), _MAX_BLOCK)
-            tasks = self.settings.sample(size, self.np_random)
-            self._sampled, self._sampled_used = (
-                TaskBlock.draw(tasks, self.settings, self.np_random),
-                0,
-            )
-        self._block, self._index = self._sampled, self._sampled_used
-        self._sampled_used += 1
-
-    def _reward(self, step_cost: float) -> float:
-        if self.reward_mode == "relative":
-            return -(step_cost / float(self._block.best_cost[self._index]))
-        return -step_cost
-
-    def _final_info(self, totals: list[float]) -> dict[str, Any]:
-        """What an episode's end reports: its costs and the exact optimum's."""
-        return final_info_one(self._block, self._index, self._decision, totals)
+        settings = EnvSettings.validate(
+            n_subtasks=n_subtasks,
+            scenario=scenario,
+            objective=objective,
+            latency_weight=latency_weight,
+            kappa=kappa,
+            tx_power=tx_power,
+            rx_power=rx_power,
+            task_pool=task_pool,
+            reward_mode=reward_mode,
+            channel=channel,
+            outage_probability=outage_probability,
+        )
+        source = ChainSource(settings, sequential=self.sequential, vector=False)
+        super().__init__(source, render_mode)
 
     @property
     def task(self) -> TaskBatch:
         """The current episode's requirement, as a batch of one."""
-        if self._block is None:
-            raise RuntimeError("no task yet: call reset() first")
-        return self._block.tasks[self._index]
+        return self._current().tasks
 
-    def render(self) -> str | np.ndarray | None:
-        """The episode so far beside the optimum: a text table (``"ansi"``) or a timeline picture
-        (``"rgb_array"``, (256, 640, 3) uint8); see :mod:`gym_mecoffload.envs.rendering`."""
-        if self.render_mode is None:
-            gym.logger.warn(
-                "render() was called without a render_mode; pass render_mode='ansi' or "
-                f"'rgb_array' to gym.make({self.spec.id if self.spec else 'MecOffload-v0'!r}, ...)"
-            )
-            return None
-        if self._block is None:
-            raise RuntimeError("nothing to render yet: call reset() first")
-        places = self._decision[: self._placed]
-        optimum = self._block.best[self._index]
-        slots = None if self._fixed else self._block.slots[self._index]
-        if self.render_mode == "ansi":
-            title = f"{type(self).__name__}, {self.objective.name} objective"
-            return render_ansi(self.task, places, optimum, title, slots)
-        return render_rgb(self.task, places, optimum, slots)
+    @property
+    def slots(self) -> Slots:
+        """The current episode's realised channel, as a batch of one."""
+        return self._current().slots
 
 
-class MecOffloadEnv(_OffloadBase):
+class MecOffloadEnv(_ChainEnv):
     """
     ## Description
 
@@ -252,69 +232,8 @@ class MecOffloadEnv(_OffloadBase):
       without changing the default behaviour.
     """
 
-    def _make_spaces(self) -> None:
-        self.layout = SequentialLayout(self.n_subtasks)
-        self.observation_space = spaces.Box(
-            0.0, OBS_HIGH, shape=(self.layout.size,), dtype=np.float32
-        )
-        self.action_space = spaces.Discrete(N_PLACES)
-        self._placed = self.n_subtasks  # no episode running until reset
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self._start_episode(seed, options)
-        # This task's links [t][prev][p] (objective, latency, energy) as Python lists:
-        # per-step lookups on them are far cheaper than on numpy scalars.
-        measures = self._block.measures[..., self._index].tolist()
-        self._links, self._latency_links, self._energy_links = measures
-        self._totals = [0.0, 0.0, 0.0]  # the episode's objective, latency and energy so far
-        self._observation = self.layout.first(self._block.features[self._index])
-        self._previous = DEVICE
-        # Under a fluctuating channel each step shows the next slot's bandwidths.
-        self._slot_features = None if self._fixed else self._block.slot_features[self._index]
-        return self._observation.copy(), {}
-
-    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        if self._placed >= self.n_subtasks:
-            raise RuntimeError("the episode is over (or never began): call reset() before step()")
-        place = _check_place(action)
-        t, previous = self._placed, self._previous
-        step_cost = self._links[t][previous][place]
-        totals = self._totals
-        totals[0] += step_cost
-        totals[1] += self._latency_links[t][previous][place]
-        totals[2] += self._energy_links[t][previous][place]
-        if self._slot_features is None:  # the paper's channel: the bandwidths stay
-            self.layout.advance(self._observation, t, previous, place)
-        else:
-            self.layout.advance(self._observation, t, previous, place, self._slot_features[t + 1])
-        self._decision[t] = place
-        self._previous = place
-        self._placed += 1
-        terminated = self._placed == self.n_subtasks
-        info = self._final_info(totals) if terminated else {}
-        return self._observation.copy(), self._reward(step_cost), terminated, False, info
-
-
-def _check_place(action: Any) -> int:
-    # The common case, a Python or numpy integer scalar, checked cheaply.
-    if (
-        isinstance(action, (int, np.integer))
-        and not isinstance(action, bool)
-        and 0 <= action < N_PLACES
-    ):
-        return int(action)
-    value = np.asarray(action)
-    if value.shape != () or not holds_integers_below(value, N_PLACES):
-        raise ValueError(
-            f"action must be an integer place 0 (device), 1 (edge) or 2 (cloud); got {action!r}"
-        )
-    return int(value)
-
-
-class MecOffloadOneShotEnv(_OffloadBase):
+class MecOffloadOneShotEnv(_ChainEnv):
     """
     ## Description
 
@@ -366,46 +285,82 @@ class MecOffloadOneShotEnv(_OffloadBase):
       without changing the default behaviour.
     """
 
-    def _make_spaces(self) -> None:
-        self.observation_space = spaces.Box(
-            0.0, OBS_HIGH, shape=(n_features(self.n_subtasks),), dtype=np.float32
-        )
-        self.action_space = spaces.MultiDiscrete([N_PLACES] * self.n_subtasks)
-        self._done = True
+    sequential = False
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self._start_episode(seed, options)
-        self._done = False
-        return self._block.features[self._index].copy(), {}
 
-    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        if self._done:
-            raise RuntimeError("the episode is over (or never began): call reset() before step()")
-        decision = np.asarray(action)
-        if decision.shape != (self.n_subtasks,) or not holds_integers_below(decision, N_PLACES):
-            raise ValueError(
-                f"action must be {self.n_subtasks} integer places in {{0, 1, 2}} "
-                f"(device, edge, cloud); got {action!r}"
-            )
-        self._done = True
-        self._decision = decision.astype(np.int64)
-        self._placed = self.n_subtasks
-        # left_fold's order (the sequential env's), in plain Python: several times faster
-        # for one task than the block's numpy path.
-        totals, previous = [0.0, 0.0, 0.0], DEVICE
-        measures = self._block.measures[..., self._index].tolist()
-        for t, place in enumerate(self._decision.tolist()):
-            for m, links in enumerate(measures):
-                totals[m] += links[t][previous][place]
-            previous = place
-        info = self._final_info(totals)
-        return (
-            self._block.features[self._index].copy(),
-            self._reward(info["cost"]),
-            True,
-            False,
-            info,
+class _ChainVectorEnv(_ChainViews, EpisodesVectorEnv):
+    sequential = True
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        n_subtasks: int = 6,
+        *,
+        scenario: str | Scenario = "paper",
+        objective: str | Objective = "latency",
+        latency_weight: float = LATENCY_WEIGHT,
+        kappa: float = KAPPA,
+        tx_power: float = TX_POWER,
+        rx_power: float = RX_POWER,
+        task_pool: TaskBatch | None = None,
+        reward_mode: RewardMode = "absolute",
+        channel: str | Channel = "static",
+        outage_probability: float = 0.0,
+        render_mode: str | None = None,
+        autoreset_mode: str | None = None,
+    ) -> None:
+        """``num_envs`` sub-envs; every other argument as the single env's (see its docstring).
+
+        ``autoreset_mode``: ``"next_step"`` (default on gymnasium 1.x) or
+        ``"same_step"`` (default on 0.29: ``final_observation`` / ``final_info``), or
+        gymnasium's ``AutoresetMode`` value.
+        """
+        settings = EnvSettings.validate(
+            n_subtasks=n_subtasks,
+            scenario=scenario,
+            objective=objective,
+            latency_weight=latency_weight,
+            kappa=kappa,
+            tx_power=tx_power,
+            rx_power=rx_power,
+            task_pool=task_pool,
+            reward_mode=reward_mode,
+            channel=channel,
+            outage_probability=outage_probability,
         )
+        source = ChainSource(settings, sequential=self.sequential, vector=True)
+        super().__init__(source, num_envs, render_mode, autoreset_mode)
+
+    @property
+    def tasks(self) -> TaskBatch:
+        """The sub-envs' current requirements, one task each.
+
+        ``reset(options={"state": ...})`` gives them: one task (a mapping in SI units or
+        a TaskBatch of one) for every sub-env, or a TaskBatch of ``num_envs`` tasks.
+        """
+        return self._current().tasks
+
+    @property
+    def slots(self) -> Slots:
+        """The sub-envs' realised channels, one task each (``options["slots"]`` replays them)."""
+        return self._current().slots
+
+
+class MecOffloadVectorEnv(_ChainVectorEnv):
+    """``num_envs`` copies of ``MecOffload-v0`` (one subtask per step), stepped in numpy.
+
+    Observations (N, 3n + 8) float32, actions (N,) places, rewards (N,) float64:
+    each sub-env as ``MecOffloadEnv`` with the same arguments. Make it with
+    ``gym.make_vec("MecOffload-v0", num_envs=N)`` (gymnasium 1.x) or directly,
+    ``MecOffloadVectorEnv(num_envs=N, ...)`` (0.29 too).
+    """
+
+
+class MecOffloadOneShotVectorEnv(_ChainVectorEnv):
+    """``num_envs`` copies of ``MecOffloadOneShot-v0`` (the whole decision in one step).
+
+    Observations (N, 2n + 5) float32, actions (N, n) places; each sub-env as
+    ``MecOffloadOneShotEnv`` with the same arguments.
+    """
+
+    sequential = False

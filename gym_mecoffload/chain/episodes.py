@@ -1,323 +1,259 @@
-"""What the single and the vector environments share: validated settings, blocks of
-tasks with their exact optimum, and the final info of an episode."""
+"""The chain family on the episodes protocol (:mod:`gym_mecoffload.core.episodes`).
+
+:class:`ChainSource` is one env's view: sequential (``MecOffload-v0``, one subtask per
+step) or one-shot (``MecOffloadOneShot-v0``). It draws tasks ahead in blocks
+(:class:`~gym_mecoffload.chain.blocks.TaskBlock`, their optimum computed once for the
+whole block), so resets are cheap whether an env is reseeded every episode or never.
+Every episode lasts n steps (one step for the one-shot view), so a batch of k
+episodes takes k consecutive tasks of a block and steps them in lockstep.
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 
-from gym_mecoffload.chain import solvers
-from gym_mecoffload.chain.model import LinkCosts, TaskBatch, sample_tasks
-from gym_mecoffload.chain.observations import features, slot_features
-from gym_mecoffload.channels.experts import MdpExpert, rollout
-from gym_mecoffload.channels.processes import Channel, ChannelModel
-from gym_mecoffload.core.checks import check_count
-from gym_mecoffload.core.episodes import RewardMode, check_reward_mode
+from gym_mecoffload.chain.blocks import EnvSettings, TaskBlock, final_info_one
+from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.observations import SequentialLayout, n_features
+from gym_mecoffload.chain.rendering import render_ansi, render_rgb
+from gym_mecoffload.core.checks import holds_integers_below
+from gym_mecoffload.core.episodes import OBS_HIGH, Episodes, EpisodeSource
 from gym_mecoffload.core.links import Slots
-from gym_mecoffload.core.objective import Objective, make_objective
-from gym_mecoffload.core.scenario import Scenario, as_scenario
-from gym_mecoffload.core.topology import N_PLACES
+from gym_mecoffload.core.topology import DEVICE, DEVICE_EDGE_CLOUD, N_PLACES
+
+# A single env draws blocks of 1, 2, 4, ... tasks up to this many after a seeded reset; a
+# vector env of N draws 1, 2, 4, ... episodes' worth, up to about VECTOR_BLOCK tasks.
+SINGLE_BLOCK = 256
+VECTOR_BLOCK = 4096
 
 
-@dataclass(frozen=True)
-class EnvSettings:
-    """An environment's validated configuration (see the env docstrings for each field)."""
+class ChainSource(EpisodeSource):
+    """One chain env's spaces, action checks and stream of tasks.
 
-    n_subtasks: int
-    scenario: Scenario
-    objective: Objective
-    task_pool: TaskBatch | None
-    reward_mode: RewardMode
-    channel: ChannelModel
-
-    @classmethod
-    def validate(
-        cls,
-        *,
-        n_subtasks: int,
-        scenario: str | Scenario,
-        objective: str | Objective,
-        latency_weight: float,
-        kappa: float,
-        tx_power: float,
-        rx_power: float,
-        task_pool: TaskBatch | None,
-        reward_mode: str,
-        channel: str | Channel,
-        outage_probability: float,
-    ) -> EnvSettings:
-        n_subtasks = check_count("n_subtasks", n_subtasks, 1)
-        check_reward_mode(reward_mode)
-        if task_pool is not None:
-            if not isinstance(task_pool, TaskBatch) or len(task_pool) == 0:
-                raise ValueError(f"task_pool must be a non-empty TaskBatch; got {task_pool!r}")
-            if task_pool.n_subtasks != n_subtasks:
-                raise ValueError(
-                    f"task_pool has {task_pool.n_subtasks} subtasks; this env has n_subtasks={n_subtasks}"
-                )
-        scenario = as_scenario(scenario)
-        return cls(
-            n_subtasks=n_subtasks,
-            scenario=scenario,
-            objective=make_objective(objective, latency_weight, kappa, tx_power, rx_power),
-            task_pool=task_pool,
-            reward_mode=reward_mode,
-            channel=ChannelModel.build(channel, outage_probability, scenario),
-        )
-
-    @classmethod
-    def from_arguments(cls, arguments: Mapping[str, Any]) -> EnvSettings:
-        """:meth:`validate` on the settings among an env constructor's ``locals()``."""
-        names = inspect.signature(cls.validate).parameters
-        return cls.validate(**{name: arguments[name] for name in names})
-
-    def sample(self, size: int, rng: np.random.Generator) -> TaskBatch:
-        """``size`` tasks from the scenario, or uniformly from the pool, drawn only from ``rng``."""
-        if self.task_pool is None:
-            return sample_tasks(self.scenario, size, self.n_subtasks, rng=rng)
-        return self.task_pool[rng.integers(len(self.task_pool), size=size)]
-
-    def given(self, state: Any, sizes: tuple[int, ...] = (1,)) -> TaskBatch:
-        """A user's ``options["state"]``: a mapping of SI fields or a TaskBatch of an allowed size."""
-        if isinstance(state, TaskBatch):
-            tasks = state
-        elif isinstance(state, Mapping):
-            # Check the lengths against this env first, so the wrong one is named.
-            for name, length in (("cycles", self.n_subtasks), ("data", self.n_subtasks + 1)):
-                if name in state and np.ndim(state[name]) == 1 and len(state[name]) != length:
-                    raise ValueError(
-                        f"options['state'][{name!r}] must have {length} entries for "
-                        f"n_subtasks={self.n_subtasks}; got {len(state[name])}"
-                    )
-            tasks = TaskBatch.from_state(state)
-        else:
-            raise TypeError(
-                "options['state'] must be a mapping of the SPEC's fields (SI units) or a "
-                f"TaskBatch; got {type(state).__name__}"
-            )
-        if len(tasks) not in sizes:
-            allowed = " or ".join(str(size) for size in sizes)
-            raise ValueError(
-                f"options['state'] must hold {allowed} task(s); got a TaskBatch of {len(tasks)}"
-            )
-        if tasks.n_subtasks != self.n_subtasks:
-            raise ValueError(
-                f"options['state'] has {tasks.n_subtasks} subtasks; this env has n_subtasks={self.n_subtasks}"
-            )
-        return tasks
-
-
-@dataclass(frozen=True)
-class TaskBlock:
-    """A batch of tasks with everything their episodes look up, batch-last.
-
-    ``measures[m, t, prev, p, i]`` is the link cost of subtask t of task i
-    (:func:`~gym_mecoffload.model.step_costs`) under the objective (m = 0),
-    latency (m = 1) and energy (m = 2).
+    Args:
+        settings: the env's validated settings.
+        sequential: one subtask per step (``MecOffload-v0``), else the whole decision in
+            one step (``MecOffloadOneShot-v0``).
+        vector: for a vector env (larger blocks; its reset options may hold one task
+            for every sub-env or one each).
     """
 
-    tasks: TaskBatch
-    features: np.ndarray  # (B, 2n + 5) float32
-    measures: np.ndarray  # (3, n, 3, 3, B)
-    best: np.ndarray  # (B, n) int64, the exact (under a fluctuating channel: clairvoyant) optimum
-    best_cost: np.ndarray  # (B,)
-    best_latency: np.ndarray  # (B,)
-    slots: Slots  # the realised channel, (B, n + 1) per field
-    slot_features: np.ndarray  # (B, n + 1, 2) float32: each slot's b1 and b2 as observed
-    # (empty, (B, 0, 2), on the paper's static, reliable channel, whose slots never show)
-    mdp: np.ndarray  # (B, n) int64: what the channel's MDP expert does on each episode
-    mdp_cost: np.ndarray  # (B,)
-
-    @classmethod
-    def draw(cls, tasks: TaskBatch, settings: EnvSettings, rng: np.random.Generator) -> TaskBlock:
-        """:meth:`build` on ``tasks`` after drawing their channel slots from ``rng`` (nothing
-        is drawn for the paper's static, reliable channel)."""
-        tasks, slots = settings.channel.realise(tasks, rng)
-        return cls.build(tasks, settings, slots)
-
-    @classmethod
-    def given(
-        cls,
-        options: Mapping[str, Any],
-        settings: EnvSettings,
-        rng: np.random.Generator,
-        size: int = 1,
-    ) -> TaskBlock:
-        """The block of a user's ``options["state"]`` (1 or ``size`` tasks, repeated to
-        ``size``), on ``options["slots"]`` (a :class:`Slots` of as many tasks) if given,
-        else on slots drawn from ``rng``."""
-        tasks = settings.given(options["state"], sizes=(1, size))
-        slots = options.get("slots")
-        if slots is None:
-            block_tasks, slots = settings.channel.realise(tasks, rng)
+    def __init__(self, settings: EnvSettings, *, sequential: bool, vector: bool) -> None:
+        self.settings = settings
+        self.sequential = sequential
+        self.vector = vector
+        n = settings.n_subtasks
+        if sequential:
+            self.layout: SequentialLayout | None = SequentialLayout(n)
+            size, action = self.layout.size, spaces.Discrete(N_PLACES)
         else:
-            if settings.channel.fixed:
-                raise ValueError(
-                    "options['slots'] needs a fluctuating or unreliable channel; this env's "
-                    "channel is static and reliable, so every slot is the task's own"
-                )
-            if not isinstance(slots, Slots):
-                raise TypeError(f"options['slots'] must be a Slots; got {type(slots).__name__}")
-            if len(slots) != len(tasks):
-                raise ValueError(
-                    f"options['slots'] must hold {len(tasks)} task(s), as options['state']; "
-                    f"got {len(slots)}"
-                )
-            slots.check_against(tasks)
-            # The first observation shows slot 0, so the task's bandwidths are slot 0's.
-            block_tasks = replace(
-                tasks,
-                edge_bandwidth=slots.edge_bandwidths[:, 0],
-                cloud_bandwidth=slots.cloud_bandwidths[:, 0],
+            self.layout = None
+            size, action = n_features(n), spaces.MultiDiscrete([N_PLACES] * n)
+        self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(size,), dtype=np.float32)
+        self.action_space = action
+        self._block_limit = VECTOR_BLOCK if vector else SINGLE_BLOCK
+        self._sampled: TaskBlock | None = None  # tasks drawn ahead from the env's generator
+        self._sampled_used = 0
+
+    def check_action(self, action: Any) -> Any:
+        if self.sequential:
+            return DEVICE_EDGE_CLOUD.check_action(action)
+        n = self.settings.n_subtasks
+        decision = np.asarray(action)
+        if decision.shape != (n,) or not holds_integers_below(decision, N_PLACES):
+            raise ValueError(
+                f"action must be {n} integer places in {{0, 1, 2}} (device, edge, cloud); "
+                f"got {action!r}"
             )
-        if len(block_tasks) != size:  # one task for every sub-env
-            every = np.zeros(size, dtype=np.intp)
-            block_tasks, slots = block_tasks[every], slots[every]
-        return cls.build(block_tasks, settings, slots)
+        return decision
 
-    @classmethod
-    def build(
-        cls, tasks: TaskBatch, settings: EnvSettings, slots: Slots | None = None
-    ) -> TaskBlock:
-        """The block of ``tasks`` on realised ``slots`` (None: the tasks' own bandwidths)."""
-        objective = settings.objective
-        n = tasks.n_subtasks
-        fixed = slots is None or settings.channel.fixed
-        if slots is None:
-            slots = Slots.fixed(tasks)
-        on_slots = (
-            None if fixed else slots
-        )  # the paper's path, bit for bit, when nothing fluctuates
-        measures = np.empty((3, n, N_PLACES, N_PLACES, len(tasks)))
-        for m, measure in enumerate((objective, "latency", replace(objective, name="energy"))):
-            if m == 1 and objective.name == "latency":
-                measures[1] = measures[0]
-                continue
-            links = LinkCosts(tasks, measure, on_slots)
-            for t in range(n):
-                measures[m, t] = links(t)
-        best = solvers.optimal(tasks, objective, on_slots).astype(np.int64)
-        everyone = np.arange(len(tasks))
-        best_cost, best_latency = left_fold(_path_links(measures[:2], everyone, best))
-        if fixed:  # the MDP expert of a static channel is the DP itself
-            mdp, mdp_cost = best, best_cost
+    def check_actions(self, actions: Any, size: int) -> np.ndarray:
+        shape = (size,) if self.sequential else (size, self.settings.n_subtasks)
+        return DEVICE_EDGE_CLOUD.check_actions(actions, shape)
+
+    def start(
+        self, size: int, rng: np.random.Generator, options: dict[str, Any], reseeded: bool
+    ) -> Episodes:
+        """The next ``size`` episodes: on ``options["state"]`` (and ``options["slots"]``)
+        if given, else on the next tasks of the stream."""
+        if reseeded:
+            self._sampled = None  # a new seed starts a new stream of tasks
+        unknown = sorted(set(options) - {"state", "slots"}, key=str)
+        if unknown or ("slots" in options and "state" not in options):
+            why = " (every sub-env resets together, since every episode lasts n steps)"
+            raise ValueError(
+                "reset options may hold only 'state' and, with it, 'slots'; got "
+                f"{sorted(options, key=str)}{why if self.vector else ''}"
+            )
+        if "state" in options:
+            block, start = TaskBlock.given(options, self.settings, rng, size), 0
         else:
-            expert = MdpExpert(tasks, settings.channel, objective)
-            mdp = rollout(tasks, slots, expert)
-            mdp_cost = left_fold(_path_links(measures[:1], everyone, mdp))[0]
-        if settings.reward_mode == "relative":
-            # Every reward is a link over the optimal cost: the dearest link must divide finitely.
-            dearest = measures[0].max(axis=(0, 1, 2))
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                bad = ~(best_cost > 0) | ~np.isfinite(dearest / best_cost)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(
-                    "reward_mode='relative' divides every reward by the task's optimal cost, "
-                    f"which is {float(best_cost[i])!r} for the task {tasks.state(i)}, against a "
-                    f"dearest step of {float(dearest[i])!r}; use reward_mode='absolute' for "
-                    "tasks that can cost (almost) nothing"
-                )
-        return cls(
-            tasks,
-            features(tasks),
-            measures,
-            best,
-            best_cost,
-            best_latency,
-            slots,
-            # Only a fluctuating channel shows its slots; the paper's keeps S's bandwidths.
-            np.empty((len(tasks), 0, 2), np.float32) if fixed else slot_features(slots),
-            mdp,
-            mdp_cost,
-        )
+            block, start = self._draw(size, rng)
+        if self.sequential:
+            return SequentialEpisodes(self, block, start, size)
+        return OneShotEpisodes(self, block, start, size)
 
-    def final_infos(
-        self, index: np.ndarray, decisions: np.ndarray, totals: np.ndarray | None = None
-    ) -> dict[str, np.ndarray]:
-        """The final info of the episodes on tasks ``index`` (k,) that took ``decisions`` (k, n).
-
-        ``totals`` (3, k), if given, are the decisions' objective, latency and
-        energy costs, summed subtask by subtask as the episodes went.
-        """
-        if totals is None:
-            totals = left_fold(self.path_links(index, decisions))
-        cost, latency, energy = totals
-        return {
-            "latency": latency,
-            "energy": energy,
-            "cost": cost,
-            "decision": decisions.astype(np.int64),
-            "optimal_cost": self.best_cost[index],
-            "optimal_latency": self.best_latency[index],
-            "optimal_decision": self.best[index],
-            "mdp_cost": self.mdp_cost[index],
-            "mdp_decision": self.mdp[index],
-            "edge_bandwidths": self.slots.edge_bandwidths[index],
-            "cloud_bandwidths": self.slots.cloud_bandwidths[index],
-            "attempts": self.slots.attempts[index],
-        }
-
-    def path_links(self, index: np.ndarray, decisions: np.ndarray) -> np.ndarray:
-        """The links (3, k, n) that ``decisions`` (k, n) take on tasks ``index`` (k,):
-        their objective, latency and energy costs, subtask by subtask."""
-        return _path_links(self.measures, index, decisions)
-
-    def step_links(
-        self, t: int, index: np.ndarray, previous: np.ndarray, places: np.ndarray
-    ) -> np.ndarray:
-        """The links (3, k) of subtask ``t`` put at ``places`` after ``previous`` on tasks ``index``."""
-        _, n, _, _, size = self.measures.shape
-        flat = (previous * N_PLACES + places + t * N_PLACES * N_PLACES) * size + index
-        return self.measures.reshape(3, -1).take(flat, axis=1)
+    def _draw(self, size: int, rng: np.random.Generator) -> tuple[TaskBlock, int]:
+        """The next ``size`` tasks of the stream, drawing a new block when the last one is
+        used up: 1, 2, 4, ... episodes' worth, up to the block limit."""
+        sampled = self._sampled
+        if sampled is None or self._sampled_used + size > len(sampled.tasks):
+            episodes = 1 if sampled is None else 2 * len(sampled.tasks) // size
+            episodes = min(episodes, max(1, self._block_limit // size))
+            tasks = self.settings.sample(episodes * size, rng)
+            self._sampled, self._sampled_used = TaskBlock.draw(tasks, self.settings, rng), 0
+        start = self._sampled_used
+        self._sampled_used += size
+        return self._sampled, start
 
 
-def left_fold(links: np.ndarray) -> np.ndarray:
-    """Sums over the last axis, subtask after subtask from 0.0: the order in which an
-    episode's rewards add up, so a return is exactly minus the cost it reports."""
-    total = np.zeros(links.shape[:-1])
-    for t in range(links.shape[-1]):
-        total += links[..., t]
-    return total
+class _ChainEpisodes(Episodes):
+    """What both views share: k episodes on tasks ``start .. start + k`` of a block."""
+
+    def __init__(self, source: ChainSource, block: TaskBlock, start: int, size: int) -> None:
+        self.source, self.block, self.size = source, block, size
+        self.settings = source.settings
+        self.index = np.arange(start, start + size)  # the episodes' tasks in the block
+        self.start = start
+        self.placed = 0  # subtasks placed so far
+        self.decision = np.zeros((size, self.settings.n_subtasks), dtype=np.int64)
+        self.relative = self.settings.reward_mode == "relative"
+        self.best_cost = block.best_cost[start : start + size]
+
+    @property
+    def done(self) -> bool:
+        return self.placed == self.settings.n_subtasks
+
+    @property
+    def tasks(self) -> TaskBatch:
+        """The episodes' requirements, one task each."""
+        return self.block.tasks[self.start : self.start + self.size]
+
+    @property
+    def slots(self) -> Slots:
+        """The episodes' realised channel, one task each (the tasks' own bandwidths on the
+        paper's static channel)."""
+        return self.block.realised[self.index]
+
+    def _rewards(self, costs: np.ndarray) -> np.ndarray:
+        return -(costs / self.best_cost) if self.relative else -costs
+
+    def _reward(self, cost: float) -> float:
+        """One episode's reward (a batch of one), in Python floats."""
+        return -(cost / float(self.best_cost[0])) if self.relative else -cost
+
+    def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
+        """The episode so far beside the optimum (:mod:`gym_mecoffload.chain.rendering`)."""
+        index = self.start + i
+        task, places = self.block.tasks[index], self.decision[i, : self.placed]
+        optimum = self.block.best[index]
+        slots = None if self.block.slots is None else self.block.slots[index]
+        if mode == "ansi":
+            title = f"{title}, {self.settings.objective.name} objective"
+            return render_ansi(task, places, optimum, title, slots)
+        return render_rgb(task, places, optimum, slots)
 
 
-def _path_links(measures: np.ndarray, index: np.ndarray, decisions: np.ndarray) -> np.ndarray:
-    """The links (len(measures), k, n) each decision takes; sum them over the last axis.
+class SequentialEpisodes(_ChainEpisodes):
+    """``MecOffload-v0``'s episodes: one subtask of every task placed per step."""
 
-    ``measures`` is (M, n, 3, 3, B), C-contiguous; the links are gathered by flat index,
-    several times faster than numpy's broadcast fancy indexing over five axes.
-    """
-    m, n, _, _, size = measures.shape
-    previous = np.zeros_like(decisions)
-    previous[:, 1:] = decisions[:, :-1]
-    flat = (np.arange(n) * N_PLACES + previous) * N_PLACES + decisions  # (k, n)
-    flat *= size
-    flat += np.asarray(index)[:, None]
-    return np.take(measures.reshape(m, -1), flat, axis=1)
+    def __init__(self, source: ChainSource, block: TaskBlock, start: int, size: int) -> None:
+        super().__init__(source, block, start, size)
+        layout = source.layout
+        self.layout = layout
+        self.fixed = block.slots is None  # the paper's channel: no slot to show
+        if size == 1:
+            # One episode's links [t][prev][p] (objective, latency, energy) as Python lists:
+            # per-step lookups on them are far cheaper than on numpy scalars.
+            self._links, self._latency_links, self._energy_links = block.measures[
+                ..., start
+            ].tolist()
+            self._sums = [0.0, 0.0, 0.0]  # objective, latency and energy so far
+            self._row = layout.first(block.features[start])
+            self._before = DEVICE  # the previous subtask's place
+            # Under a fluctuating channel each step shows the next slot's bandwidths.
+            self._slot_row = None if self.fixed else block.slot_features[start]
+            self.observation = self._row[None]
+        else:
+            self.totals = np.zeros((3, size))  # objective, latency, energy so far
+            self.previous = np.full(size, DEVICE, dtype=np.intp)
+            self.observation = layout.build(block.features[start : start + size], 0, DEVICE)
+
+    def observations(self) -> np.ndarray:
+        return self.observation.copy()
+
+    def step_one(self, action: int) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
+        if self.size != 1:
+            return super().step_one(action)
+        t, previous = self.placed, self._before
+        step_cost = self._links[t][previous][action]
+        sums = self._sums
+        sums[0] += step_cost
+        sums[1] += self._latency_links[t][previous][action]
+        sums[2] += self._energy_links[t][previous][action]
+        if self._slot_row is None:  # the paper's channel: the bandwidths stay
+            self.layout.advance(self._row, t, previous, action)
+        else:
+            self.layout.advance(self._row, t, previous, action, self._slot_row[t + 1])
+        decision = self.decision[0]
+        decision[t] = action
+        self._before = action
+        self.placed += 1
+        terminated = self.placed == self.settings.n_subtasks
+        info = final_info_one(self.block, self.start, decision, sums) if terminated else {}
+        return self._row.copy(), self._reward(step_cost), terminated, info
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+        if self.size == 1:  # the single env's state lives in Python scalars
+            _, reward, terminated, _ = self.step_one(int(actions[0]))
+            final = self.final_infos(self._sums_array()) if terminated else None
+            return np.array([reward]), final
+        t = self.placed
+        links = self.block.step_links(t, self.index, self.previous, actions)  # (3, k)
+        self.totals += links  # subtask after subtask, as the single env adds them
+        slots = None
+        if not self.fixed:  # the next slot's bandwidths
+            slots = self.block.slot_features[self.index, min(t + 1, self.settings.n_subtasks)]
+        self.layout.advance(self.observation, t, self.previous, actions, slots)
+        self.decision[:, t] = actions
+        self.previous = actions
+        self.placed += 1
+        final = self.final_infos(self.totals) if self.done else None
+        return self._rewards(links[0]), final
+
+    def _sums_array(self) -> np.ndarray:
+        return np.array(self._sums)[:, None]
+
+    def final_infos(self, totals: np.ndarray) -> dict[str, np.ndarray]:
+        return self.block.final_infos(self.index, self.decision, totals)
 
 
-def final_info_one(
-    block: TaskBlock, index: int, decision: np.ndarray, totals: list[float]
-) -> dict[str, Any]:
-    """One episode's final info, with Python floats; ``totals`` are its objective, latency
-    and energy costs summed as the episode went (:func:`left_fold`'s order)."""
-    cost, latency, energy = totals
-    return {
-        "latency": latency,
-        "energy": energy,
-        "cost": cost,
-        "decision": decision.copy(),
-        "optimal_cost": float(block.best_cost[index]),
-        "optimal_latency": float(block.best_latency[index]),
-        "optimal_decision": block.best[index].copy(),
-        "mdp_cost": float(block.mdp_cost[index]),
-        "mdp_decision": block.mdp[index].copy(),
-        # Read-only views: Slots' arrays cannot be written, so they need no copy.
-        "edge_bandwidths": block.slots.edge_bandwidths[index],
-        "cloud_bandwidths": block.slots.cloud_bandwidths[index],
-        "attempts": block.slots.attempts[index],
-    }
+class OneShotEpisodes(_ChainEpisodes):
+    """``MecOffloadOneShot-v0``'s episodes: the whole decision in one step."""
+
+    def observations(self) -> np.ndarray:
+        return self.block.features[self.start : self.start + self.size].copy()
+
+    def step_one(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
+        self.decision[0] = action
+        self.placed = self.settings.n_subtasks
+        # left_fold's order (the sequential env's), in plain Python: several times faster
+        # for one task than the block's numpy path.
+        totals, previous = [0.0, 0.0, 0.0], DEVICE
+        measures = self.block.measures[..., self.start].tolist()
+        for t, place in enumerate(self.decision[0].tolist()):
+            for m, links in enumerate(measures):
+                totals[m] += links[t][previous][place]
+            previous = place
+        info = final_info_one(self.block, self.start, self.decision[0], totals)
+        observation = self.block.features[self.start].copy()
+        return observation, self._reward(info["cost"]), True, info
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+        self.decision[:] = actions
+        self.placed = self.settings.n_subtasks
+        final = self.block.final_infos(self.index, self.decision)
+        return self._rewards(final["cost"]), final

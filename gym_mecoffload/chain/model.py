@@ -424,11 +424,18 @@ def step_costs(
     return np.moveaxis(steps, -1, 0)
 
 
+def previous_places(decisions: np.ndarray) -> np.ndarray:
+    """Where each subtask's input comes from, (..., n) like ``decisions``: the place of
+    subtask t - 1, and the device (0) before subtask 0, which holds the task's input."""
+    previous = np.zeros_like(decisions)
+    previous[..., 1:] = decisions[..., :-1]
+    return previous
+
+
 def path_cost(steps: np.ndarray, decisions: np.ndarray) -> np.ndarray:
     """Sum of the links of ``steps`` (N, n, 3, 3) that ``decisions`` (N, n) takes, shape (N,)."""
     n_tasks, n = decisions.shape
-    previous = np.zeros_like(decisions)  # the input starts on the device
-    previous[:, 1:] = decisions[:, :-1]
+    previous = previous_places(decisions)
     rows = np.arange(n_tasks)[:, None]
     return steps[rows, np.arange(n), previous, decisions].sum(axis=1)
 

@@ -19,6 +19,7 @@ from gym_mecoffload.chain.model import (
     LinkCosts,
     TaskBatch,
     links_one,
+    previous_places,
     require_batch,
     stage_costs,
     stage_costs_one,
@@ -151,8 +152,7 @@ def exhaustive(batch: TaskBatch, objective: str | Objective = "latency") -> np.n
     n > ``MAX_EXHAUSTIVE_SUBTASKS``.
     """
     candidates = all_decisions(require_batch(batch).n_subtasks).astype(np.intp)  # (K, n)
-    previous = np.zeros_like(candidates)
-    previous[:, 1:] = candidates[:, :-1]
+    previous = previous_places(candidates)
     steps = np.moveaxis(step_costs(batch, objective), 0, -1)  # (n, 3, 3, N), contiguous
     chunk = max(1, _EXHAUSTIVE_CHUNK_ELEMENTS // len(candidates))
     best = np.empty(batch.n_tasks, dtype=np.intp)

@@ -47,16 +47,19 @@ _CHUNK_ELEMENTS = 2**21  # tasks x states x 9 values in one backward pass (16 MB
 
 
 def clairvoyant(
-    tasks: TaskBatch, slots: Slots, objective: str | Objective = "latency"
+    tasks: TaskBatch, slots: Slots | None, objective: str | Objective = "latency"
 ) -> np.ndarray:
-    """The optimum on the realised slots (N, n): knows the future, so no policy does better."""
+    """The optimum on the realised slots (N, n; None: the paper's static, reliable channel):
+    knows the future, so no policy does better."""
     return solvers.optimal(tasks, objective, slots)
 
 
-def rollout(tasks: TaskBatch, slots: Slots, policy: SequentialPolicy) -> np.ndarray:
-    """The decisions (N, n) a sequential policy takes on realised slots, subtask by subtask,
-    seeing slot t's bandwidths when it places subtask t and never a later slot's."""
-    slots.check_against(require_batch(tasks, "tasks"))
+def rollout(tasks: TaskBatch, slots: Slots | None, policy: SequentialPolicy) -> np.ndarray:
+    """The decisions (N, n) a sequential policy takes on realised slots (None: the paper's
+    static, reliable channel), subtask by subtask, seeing slot t's bandwidths when it
+    places subtask t and never a later slot's."""
+    slots = Slots.realised(require_batch(tasks, "tasks"), slots)
+    slots.check_against(tasks)
     decisions = np.empty((tasks.n_tasks, tasks.n_subtasks), dtype=np.int64)
     previous = np.full(tasks.n_tasks, DEVICE, dtype=np.int64)
     for t in range(tasks.n_subtasks):
@@ -352,7 +355,7 @@ REFERENCE_POLICIES = (
 
 def reference_decisions(
     tasks: TaskBatch,
-    slots: Slots,
+    slots: Slots | None,
     model: ChannelModel,
     rng: np.random.Generator,
     objective: str | Objective = "latency",

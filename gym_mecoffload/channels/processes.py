@@ -359,13 +359,17 @@ class ChannelModel:
             for width, snr_db in zip(channel.bandwidth_hz, channel.mean_snr_db, strict=True)
         )  # type: ignore[return-value]
 
-    def realise(self, tasks: TaskBatch, rng: np.random.Generator) -> tuple[TaskBatch, Slots]:
+    def realise(self, tasks: TaskBatch, rng: np.random.Generator) -> tuple[TaskBatch, Slots | None]:
         """Every slot's bandwidths and attempts for ``tasks``, drawn only from ``rng``.
 
         Returns the tasks with their bandwidths set to slot 0's (what the agent
-        sees first) and the :class:`Slots`. The static, reliable channel draws
-        nothing, so it leaves a seeded stream of tasks exactly as it was.
+        sees first) and the :class:`Slots`. The paper's static, reliable channel
+        (:attr:`fixed`) has no slots of its own: it returns None, meaning every
+        transfer at the task's own bandwidths, once, and draws nothing, so it
+        leaves a seeded stream of tasks exactly as it was.
         """
+        if self.fixed:
+            return tasks, None
         n_slots = tasks.n_subtasks + 1
         shape = (tasks.n_tasks, n_slots)
         laws = self.link_laws()

@@ -1,13 +1,30 @@
-"""What every family's episodes share: reward modes and render modes."""
+"""The episodes protocol every family implements, and the reward and render modes.
+
+An env family provides two pieces, and the adapters of :mod:`gym_mecoffload.core.envs`
+make a Gymnasium env and a native vector env of them:
+
+* an :class:`EpisodeSource`: an env's validated view of the family, with the single
+  observation and action spaces, its action checks, and :meth:`EpisodeSource.start`,
+  which draws (or takes from reset options) the next batch of k episodes;
+* :class:`Episodes`: k episodes of equal length stepped in lockstep, batch first (a
+  step places one decision in every episode at once), with their observations,
+  rewards, final infos and frames. The single env is the batch of one.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+import numpy as np
+from gymnasium import spaces
 
 RewardMode = Literal["absolute", "relative"]
 REWARD_MODES = ("absolute", "relative")
 RENDER_MODES = ("ansi", "rgb_array")
 RENDER_FPS = 4
+# Any finite float32 is a valid observation; an infinite bound would make the checkers warn.
+OBS_HIGH = np.finfo(np.float32).max
 
 
 def check_render_mode(render_mode: str | None) -> str | None:
@@ -26,3 +43,70 @@ def check_reward_mode(reward_mode: str) -> str:
     if reward_mode not in REWARD_MODES:
         raise ValueError(f"reward_mode must be one of {REWARD_MODES}; got {reward_mode!r}")
     return reward_mode
+
+
+def check_options(options: Any) -> dict[str, Any]:
+    """Reset ``options`` as a dict (None is empty), or a TypeError; which keys they may
+    hold is the family's business (:meth:`EpisodeSource.start`)."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise TypeError(f"reset options must be a dict or None; got {type(options).__name__}")
+    return options
+
+
+class Episodes(ABC):
+    """k episodes of one family stepped in lockstep: every episode has the same number of
+    steps, so they start and end together."""
+
+    size: int
+
+    @property
+    @abstractmethod
+    def done(self) -> bool:
+        """Whether the episodes have ended."""
+
+    @abstractmethod
+    def observations(self) -> np.ndarray:
+        """The current observations, (k, ...) in the single space's dtype: a fresh array."""
+
+    @abstractmethod
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+        """Apply checked ``actions`` (k, ...): the rewards (k,) float64, and the final
+        infos as arrays with a leading k axis when the step ended the episodes."""
+
+    def step_one(self, action: Any) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
+        """One checked action of a batch of one: the single env's step (observation, reward,
+        terminated, info). A family may answer faster than through :meth:`step`."""
+        rewards, final = self.step(np.asarray([action]))
+        info = {}
+        if final is not None:
+            info = {key: (v[0].item() if v.ndim == 1 else v[0].copy()) for key, v in final.items()}
+        return self.observations()[0], float(rewards[0]), final is not None, info
+
+    @abstractmethod
+    def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
+        """Episode ``i`` so far: a text (``"ansi"``) or an RGB frame (``"rgb_array"``)."""
+
+
+class EpisodeSource(ABC):
+    """One env's view of a family: its spaces, its action checks and where each batch of
+    episodes comes from (drawn from the env's generator, or given in reset options)."""
+
+    observation_space: spaces.Space
+    action_space: spaces.Space
+
+    @abstractmethod
+    def check_action(self, action: Any) -> Any:
+        """A single env's ``action`` in canonical form, or a ValueError saying what is allowed."""
+
+    @abstractmethod
+    def check_actions(self, actions: Any, size: int) -> np.ndarray:
+        """A vector env's ``actions`` for ``size`` sub-envs as an array, or a ValueError."""
+
+    @abstractmethod
+    def start(
+        self, size: int, rng: np.random.Generator, options: dict[str, Any], reseeded: bool
+    ) -> Episodes:
+        """The next ``size`` episodes: drawn from ``rng`` (``reseeded``: it was just seeded,
+        so nothing drawn ahead from its old stream may be used), or as ``options`` say."""

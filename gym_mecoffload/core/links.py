@@ -77,6 +77,13 @@ class Slots(FieldBatch):
             np.ones(shape, dtype=np.int64),
         )
 
+    @classmethod
+    def realised(cls, batch: Any, slots: Slots | None) -> Slots:
+        """``slots``, or on the paper's static, reliable channel (None, its one
+        representation) every slot at the tasks' own bandwidths, once: for what needs
+        each slot spelled out (a rollout slot by slot, a report)."""
+        return cls.fixed(batch) if slots is None else slots
+
     def check_against(self, batch: Any) -> None:
         """A ValueError unless these slots fit ``batch`` (N tasks of n subtasks: (N, n + 1))."""
         expected = (batch.n_tasks, batch.n_subtasks + 1)

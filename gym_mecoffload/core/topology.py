@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gym_mecoffload.core.checks import first_bad, real_array
+from gym_mecoffload.core.checks import first_bad, holds_integers_below, real_array
 
 DEVICE, EDGE, CLOUD = 0, 1, 2
 PLACES = ("device", "edge", "cloud")
@@ -165,6 +165,32 @@ class Topology:
         if bad.any():
             raise ValueError(
                 f"decisions must hold places {self.describe_places()}; got {first_bad(array, bad)}"
+            )
+        return array.astype(np.intp, copy=False)
+
+    def check_action(self, action: Any) -> int:
+        """A single env's place ``action`` as an int, or a ValueError naming the places."""
+        # The common case, a Python or numpy integer scalar, checked cheaply.
+        if (
+            isinstance(action, (int, np.integer))
+            and not isinstance(action, bool)
+            and 0 <= action < self.n_places
+        ):
+            return int(action)
+        value = np.asarray(action)
+        if value.shape != () or not holds_integers_below(value, self.n_places):
+            raise ValueError(
+                f"action must be an integer place {self.describe_places()}; got {action!r}"
+            )
+        return int(value)
+
+    def check_actions(self, actions: Any, shape: tuple[int, ...]) -> np.ndarray:
+        """A vector env's place ``actions`` of ``shape`` as an intp array, or a ValueError."""
+        array = np.asarray(actions)
+        if array.shape != shape or not holds_integers_below(array, self.n_places):
+            raise ValueError(
+                f"actions must be an integer array of shape {shape} holding places "
+                f"{self.describe_places()}; got {actions!r}"
             )
         return array.astype(np.intp, copy=False)
 

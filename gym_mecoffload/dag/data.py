@@ -15,9 +15,9 @@ import numpy as np
 from gym_mecoffload.core.checks import check_count, real_array
 from gym_mecoffload.core.objective import Objective, as_objective
 from gym_mecoffload.core.scenario import Scenario
+from gym_mecoffload.dag.experts import Labels, label
 from gym_mecoffload.dag.graphs import generate_dags, generator_settings
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
-from gym_mecoffload.dag.solvers import best_known, solve_milp
 from gym_mecoffload.executors import Executor, as_executor, run_shards
 from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
 
@@ -57,6 +57,26 @@ class DagDataset:
     exact: np.ndarray
     contention: bool
     objective: Objective
+
+    @classmethod
+    def from_labels(
+        cls, dags: DagBatch, labels: Labels, contention: bool, objective: Objective
+    ) -> DagDataset:
+        """``dags`` with an expert's :class:`~gym_mecoffload.dag.experts.Labels` (checked)."""
+        return cls(
+            dags,
+            labels.decisions,
+            labels.costs,
+            labels.lower_bound,
+            labels.exact,
+            contention,
+            objective,
+        )
+
+    @property
+    def labels(self) -> Labels:
+        """The expert's placements, costs, bounds and proofs."""
+        return Labels(self.decisions, self.costs, self.lower_bound, self.exact)
 
     def __post_init__(self) -> None:
         if not isinstance(self.dags, DagBatch):
@@ -172,36 +192,6 @@ class DagDataset:
             raise ValueError(f"{path} holds an invalid DAG dataset: {error}") from None
 
 
-def label(
-    dags: DagBatch, objective: str | Objective = "latency", *, contention: bool = False
-) -> DagDataset:
-    """``dags`` with their expert's placements: the MILP without contention; with it,
-    :func:`~gym_mecoffload.dag.solvers.best_known` (exact where n allows)."""
-    objective = as_objective(objective)
-    if not contention:
-        result = solve_milp(dags, objective)
-        values = cost(dags, result.decisions, objective)
-        return DagDataset(
-            dags,
-            result.decisions,
-            values,
-            result.values,
-            np.ones(len(dags), bool),
-            False,
-            objective,
-        )
-    found = best_known(dags, objective)
-    return DagDataset(
-        dags,
-        found.decisions,
-        found.cost,
-        found.lower_bound,
-        np.full(len(dags), found.exact),
-        True,
-        objective,
-    )
-
-
 @dataclass(frozen=True)
 class _Shard:
     index: int
@@ -216,7 +206,8 @@ def _label_shard(shard: _Shard) -> DagDataset:
     # Each shard draws from its own stream: the result does not depend on who runs it.
     rng = np.random.default_rng([shard.seed, shard.index])
     dags = generate_dags(shard.size, rng=rng, **shard.generator)
-    return label(dags, shard.objective, contention=shard.contention)
+    labels = label(dags, shard.objective, contention=shard.contention)
+    return DagDataset.from_labels(dags, labels, shard.contention, shard.objective)
 
 
 def generate_dag_dataset(

@@ -106,21 +106,8 @@ class DagBatch(FieldBatch):
             object.__setattr__(self, name, array)
 
     @property
-    def n_tasks(self) -> int:
-        return self.cycles.shape[0]
-
-    @property
     def n_subtasks(self) -> int:
         return self.cycles.shape[1]
-
-    def __len__(self) -> int:
-        return self.n_tasks
-
-    def __getitem__(self, index: Any) -> DagBatch:
-        """A sub-batch (an int gives a batch of one)."""
-        if isinstance(index, (int, np.integer)):
-            index = [index]
-        return DagBatch(**{name: getattr(self, name)[index] for name in DAG_FIELDS})
 
     @classmethod
     def from_chain(cls, chain: Any) -> DagBatch:

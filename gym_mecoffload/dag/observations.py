@@ -1,7 +1,7 @@
 """``MecOffloadDag-v0``'s observation layout: built here and nowhere else.
 
 For graphs of up to ``n`` subtasks (smaller ones are padded with empty subtasks,
-:func:`~gym_mecoffload.dag.env.pad_dags`), an observation is ``n**2 + 10n + 20``
+:func:`~gym_mecoffload.dag.episodes.pad_dags`), an observation is ``n**2 + 10n + 20``
 float32 entries, in this order:
 
 | entries | content | unit |

@@ -9,7 +9,7 @@ from baselines import dag as study
 from baselines.evaluation import pin_threads
 from gym_mecoffload.dag import cost
 from gym_mecoffload.dag.data import generate_dag_dataset
-from gym_mecoffload.dag.env import DagSettings, rollout
+from gym_mecoffload.dag.episodes import DagSettings, rollout
 from gym_mecoffload.executors import SEQUENTIAL
 
 

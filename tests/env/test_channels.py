@@ -357,10 +357,8 @@ def test_the_vector_env_replays_single_envs_given_the_same_slots(channel):
     singles = [gym.make("MecOffload-v0", **kwargs) for _ in range(3)]
     observations, _ = vector.reset(seed=1)
     rng = np.random.default_rng(0)
-    block = vector._block
     for i, single in enumerate(singles):
-        index = vector._slice.start + i
-        obs, _ = single.reset(options={"state": vector.tasks[i], "slots": block.slots[index]})
+        obs, _ = single.reset(options={"state": vector.tasks[i], "slots": vector.slots[i]})
         assert_same(obs, observations[i])
     for _ in range(4):
         actions = rng.integers(0, 3, size=3)
@@ -477,7 +475,7 @@ def test_rendering_draws_the_realised_slots(env_id):
     agent_columns = text_env.render().strip().splitlines()[-1].split("|")[1].split()
     assert float(agent_columns[-1]) == pytest.approx(info["latency"], abs=1e-3)
     unwrapped = picture_env.unwrapped
-    segments = timeline(unwrapped.task, info["decision"], unwrapped._block.slots[unwrapped._index])
+    segments = timeline(unwrapped.task, info["decision"], unwrapped.slots)
     assert segments[-1].end == pytest.approx(info["latency"], rel=1e-12)
     assert picture_env.render().shape == (256, 640, 3)
 

@@ -16,7 +16,8 @@ from gym_mecoffload.core.envs import GYMNASIUM_1
 from gym_mecoffload.core.objective import Objective
 from gym_mecoffload.dag import DagBatch, cost, makespan, priority_order, solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
-from gym_mecoffload.dag.env import MecOffloadDagVectorEnv, pad_dags
+from gym_mecoffload.dag.envs import MecOffloadDagVectorEnv
+from gym_mecoffload.dag.episodes import pad_dags
 from gym_mecoffload.dag.graphs import generate_dags, read_gv, write_gv
 from gym_mecoffload.executors import SEQUENTIAL, Executor
 
@@ -380,7 +381,7 @@ def test_the_vector_env_replays_single_envs():
     observations, _ = vector.reset(seed=5)
     singles = [gym.make("MecOffloadDag-v0", n_subtasks=6, contention=True) for _ in range(3)]
     for i, single in enumerate(singles):
-        obs, _ = single.reset(options={"dag": vector._episodes.dags[i]})
+        obs, _ = single.reset(options={"dag": vector.dags[i]})
         assert np.array_equal(obs, observations[i])
     rng = np.random.default_rng(1)
     for _ in range(6):

@@ -9,8 +9,9 @@ from env_cases import one_task
 import gym_mecoffload
 from gym_mecoffload import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv, solvers
 from gym_mecoffload.chain.model import cost
-from gym_mecoffload.core.envs import GYMNASIUM_1
+from gym_mecoffload.core.envs import GYMNASIUM_1, check_autoreset_mode
 from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.dag.envs import MecOffloadDagVectorEnv
 
 PAIRS = [
     ("MecOffload-v0", MecOffloadVectorEnv),
@@ -69,7 +70,7 @@ def test_each_sub_env_replays_a_single_env_step_for_step(env_id, vector_class, k
             assert terminated.all()  # every episode lasts n steps: all end together
             finals = [r[4] for r in results]
             last_observations = np.stack([r[0] for r in results])
-            if vector.autoreset_mode == "next_step":
+            if check_autoreset_mode(vector.autoreset_mode) == "next_step":
                 assert np.array_equal(observations, last_observations)
                 for key in FINAL_KEYS:
                     assert_same(info[key], np.stack([f[key] for f in finals]))
@@ -242,3 +243,20 @@ def test_gymnasium_1_metadata_and_spaces():
     assert env.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
     assert env.single_observation_space == gym.make("MecOffload-v0").observation_space
     assert env.action_space == gym.spaces.MultiDiscrete([3, 3, 3])
+
+
+@pytest.mark.parametrize("vector_class", [MecOffloadVectorEnv, MecOffloadDagVectorEnv])
+@pytest.mark.parametrize("mode", ["next_step", "same_step"])
+def test_the_autoreset_mode_is_gymnasiums_own_value(vector_class, mode):
+    """TorchRL's GymWrapper and gymnasium's wrappers read ``env.autoreset_mode`` and compare
+    it with gymnasium's AutoresetMode (>= 1.1); a plain string, or no attribute, broke them."""
+    kwargs = {"n_subtasks": 4} if vector_class is MecOffloadDagVectorEnv else {}
+    vector = vector_class(num_envs=2, autoreset_mode=mode, **kwargs)
+    enum = getattr(gym.vector, "AutoresetMode", None)
+    if enum is None:  # gymnasium 0.29 and 1.0 name the modes with strings
+        assert vector.autoreset_mode == mode
+        return
+    expected = enum.NEXT_STEP if mode == "next_step" else enum.SAME_STEP
+    assert vector.autoreset_mode is expected and vector.metadata["autoreset_mode"] is expected
+    again = vector_class(num_envs=2, autoreset_mode=expected, **kwargs)
+    assert again.autoreset_mode is expected

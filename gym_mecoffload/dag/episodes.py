@@ -1,0 +1,370 @@
+"""The DAG family on the episodes protocol (:mod:`gym_mecoffload.core.episodes`): the
+env's validated settings, N episodes stepped together in numpy (each step places every
+task's next subtask in its HEFT priority order), where their tasks come from, and
+rollouts of a policy outside an env."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from gym_mecoffload.core.checks import check_count
+from gym_mecoffload.core.episodes import (
+    OBS_HIGH,
+    Episodes,
+    EpisodeSource,
+    RewardMode,
+    check_reward_mode,
+)
+from gym_mecoffload.core.objective import (
+    KAPPA,
+    LATENCY_WEIGHT,
+    RX_POWER,
+    TX_POWER,
+    Objective,
+    make_objective,
+)
+from gym_mecoffload.core.scenario import Scenario
+from gym_mecoffload.core.topology import DEVICE_EDGE_CLOUD, N_PLACES
+from gym_mecoffload.dag.data import DagDataset
+from gym_mecoffload.dag.experts import Labels, label
+from gym_mecoffload.dag.graphs import generate_dags, generator_settings
+from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
+from gym_mecoffload.dag.observations import DagLayout
+from gym_mecoffload.dag.rendering import render_schedule
+
+OPTIMA = ("milp", "none")
+_SAFE_SECONDS = 1e30  # every time in an observation stays far inside float32
+
+
+def pad_dags(dags: DagBatch, n_subtasks: int) -> DagBatch:
+    """``dags`` with empty subtasks appended up to ``n_subtasks``: no work, no data, no edges.
+
+    They change no makespan or energy wherever they are placed (their upward rank is 0,
+    so they come last in the priority order), so one space serves smaller graphs.
+    """
+    extra = check_count("n_subtasks", n_subtasks, dags.n_subtasks) - dags.n_subtasks
+    if extra == 0:
+        return dags
+    fields = {name: getattr(dags, name) for name in DAG_FIELDS}
+    for name in ("cycles", "input_data", "output_data"):
+        fields[name] = np.pad(fields[name], ((0, 0), (0, extra)))
+    for name in ("edges", "edge_data"):
+        fields[name] = np.pad(fields[name], ((0, 0), (0, extra), (0, extra)))
+    return DagBatch(**fields)
+
+
+@dataclass(frozen=True)
+class DagSettings:
+    """A DAG env's validated configuration (see ``MecOffloadDagEnv``'s docstring)."""
+
+    n_subtasks: int
+    generator: dict[str, Any]
+    contention: bool
+    objective: Objective
+    task_pool: DagBatch | DagDataset | None
+    optimum: str
+    reward_mode: RewardMode = "absolute"
+
+    @classmethod
+    def validate(
+        cls,
+        *,
+        n_subtasks: int,
+        fat: float,
+        density: float,
+        regularity: float,
+        jump: int,
+        scenario: str | Scenario,
+        contention: bool,
+        objective: str | Objective,
+        latency_weight: float,
+        kappa: float,
+        tx_power: float,
+        rx_power: float,
+        task_pool: DagBatch | DagDataset | None,
+        optimum: str,
+        reward_mode: RewardMode = "absolute",
+    ) -> DagSettings:
+        n_subtasks = check_count(
+            "n_subtasks", n_subtasks, 1, 64, " (the observation grows as n**2)"
+        )
+        if not isinstance(contention, (bool, np.bool_)):
+            raise TypeError(f"contention must be a bool; got {contention!r}")
+        if optimum not in OPTIMA:
+            raise ValueError(f"optimum must be one of {OPTIMA}; got {optimum!r}")
+        generator = generator_settings(
+            n_subtasks=n_subtasks,
+            fat=fat,
+            density=density,
+            regularity=regularity,
+            jump=jump,
+            scenario=scenario,
+        )
+        objective = make_objective(objective, latency_weight, kappa, tx_power, rx_power)
+        if task_pool is not None:
+            dags = task_pool.dags if isinstance(task_pool, DagDataset) else task_pool
+            if not isinstance(dags, DagBatch) or len(dags) == 0:
+                raise ValueError(
+                    f"task_pool must be a non-empty DagBatch or DagDataset; got {task_pool!r}"
+                )
+            if dags.n_subtasks > n_subtasks:
+                raise ValueError(
+                    f"task_pool's graphs have {dags.n_subtasks} subtasks; this env takes up to "
+                    f"n_subtasks={n_subtasks}"
+                )
+            if isinstance(task_pool, DagDataset) and (
+                task_pool.contention != bool(contention) or task_pool.objective != objective
+            ):
+                raise ValueError(
+                    "task_pool's labels are for another model: its contention and objective "
+                    f"are {task_pool.contention} and {task_pool.objective.name!r}, this env's "
+                    f"{bool(contention)} and {objective.name!r}"
+                )
+        check_reward_mode(reward_mode)
+        if (
+            reward_mode == "relative"
+            and optimum != "milp"
+            and not isinstance(task_pool, DagDataset)
+        ):
+            raise ValueError(
+                'reward_mode="relative" divides rewards by the expert\'s cost: pass '
+                'optimum="milp" (or a labelled DagDataset as task_pool)'
+            )
+        return cls(
+            n_subtasks, generator, bool(contention), objective, task_pool, optimum, reward_mode
+        )
+
+    @classmethod
+    def for_model(
+        cls,
+        n_subtasks: int,
+        *,
+        contention: bool = False,
+        objective: str | Objective = "latency",
+        task_pool: DagBatch | DagDataset | None = None,
+    ) -> DagSettings:
+        """Settings with the generator's defaults: for rollouts outside an env."""
+        return cls.validate(
+            n_subtasks=n_subtasks,
+            fat=0.5,
+            density=0.5,
+            regularity=0.5,
+            jump=1,
+            scenario="paper",
+            contention=contention,
+            objective=objective,
+            latency_weight=LATENCY_WEIGHT,
+            kappa=KAPPA,
+            tx_power=TX_POWER,
+            rx_power=RX_POWER,
+            task_pool=task_pool,
+            optimum="none",
+        )
+
+    def draw(self, size: int, rng: np.random.Generator) -> tuple[DagBatch, Labels | None]:
+        """``size`` tasks (padded to n_subtasks) and, when the optimum is asked for or the
+        pool carries it, their expert labels."""
+        pool = self.task_pool
+        if pool is None:
+            dags = generate_dags(size, rng=rng, **self.generator)
+            labels = (
+                label(dags, self.objective, contention=self.contention)
+                if self.optimum == "milp"
+                else None
+            )
+            return dags, labels
+        index = rng.integers(len(pool), size=size)
+        if isinstance(pool, DagDataset):
+            padded = _padded(pool[index], self.n_subtasks)
+            return padded.dags, padded.labels
+        dags = pad_dags(pool[index], self.n_subtasks)
+        labels = (
+            label(dags, self.objective, contention=self.contention)
+            if self.optimum == "milp"
+            else None
+        )
+        return dags, labels
+
+
+def _padded(labels: DagDataset, n_subtasks: int) -> DagDataset:
+    extra = n_subtasks - labels.dags.n_subtasks
+    if extra == 0:
+        return labels
+    return DagDataset(
+        pad_dags(labels.dags, n_subtasks),
+        np.pad(labels.decisions, ((0, 0), (0, extra))),
+        labels.costs,
+        labels.lower_bound,
+        labels.exact,
+        labels.contention,
+        labels.objective,
+    )
+
+
+class DagEpisodes(Episodes):
+    """N DAG episodes stepped together: each step places every task's next subtask in its
+    priority order. Rewards are minus the increase of each task's cost so far."""
+
+    def __init__(self, dags: DagBatch, labels: Labels | None, settings: DagSettings) -> None:
+        self.dags, self.labels, self.settings = dags, labels, settings
+        self.size = len(dags)
+        self.layout = DagLayout(settings.n_subtasks)
+        self.order = priority_order(dags)
+        self.schedule = Schedule(dags, contention=settings.contention, objective=settings.objective)
+        self.step_index = 0
+        self._check_times()
+        self.observation = self.layout.static_part(dags)
+        self.layout.fill(self.observation, self.schedule, self.order[:, 0])
+
+    def _check_times(self) -> None:
+        # An upper bound of every time an episode can reach: all work and all bytes in a row
+        # at the slowest place and link (contention serialises, never slows further).
+        dags = self.dags
+        slowest = np.minimum(dags.device_hz, dags.edge_hz)
+        per_byte = 1.0 / dags.edge_bandwidth + 1.0 / dags.cloud_bandwidth
+        moved = (
+            dags.edge_data.sum(axis=(1, 2))
+            + dags.input_data.sum(axis=1)
+            + dags.output_data.sum(axis=1)
+        )
+        bound = dags.cycles.sum(axis=1) / slowest + 2 * moved * per_byte
+        if not (bound < _SAFE_SECONDS).all():
+            i = int(np.argmax(~(bound < _SAFE_SECONDS)))
+            raise ValueError(
+                f"task {i} can take up to {bound[i]:.3g} s, beyond what a float32 observation "
+                f"holds safely ({_SAFE_SECONDS:g} s): shrink its cycles or data, or raise its "
+                "frequencies or bandwidths"
+            )
+
+    @property
+    def current(self) -> np.ndarray:
+        return self.order[:, self.step_index]
+
+    @property
+    def done(self) -> bool:
+        return self.step_index == self.settings.n_subtasks
+
+    def advance(self, places: np.ndarray) -> np.ndarray:
+        """Place every task's current subtask; returns the step's cost increases (N,)."""
+        before = self.schedule.cost
+        self.schedule.add(self.current, places)
+        self.step_index += 1
+        current = None if self.done else self.current
+        self.layout.fill(self.observation, self.schedule, current)
+        return self.schedule.cost - before
+
+    def observations(self) -> np.ndarray:
+        return self.observation.copy()
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+        rewards = self.rewards(self.advance(actions.astype(np.int64, copy=False)))
+        return rewards, (self.final_infos() if self.done else None)
+
+    def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
+        """Task i's schedule so far (:mod:`gym_mecoffload.dag.rendering`)."""
+        return render_schedule(self, i, mode, title)
+
+    def rewards(self, increases: np.ndarray) -> np.ndarray:
+        """A step's rewards from its cost increases: minus them, or with
+        ``reward_mode="relative"`` minus them over the expert's cost, so that the return
+        is minus the cost in units of the expert's (-1 where the policy matches it)."""
+        if self.settings.reward_mode == "relative":
+            return -(increases / self.labels.costs)
+        return -increases
+
+    def final_infos(self) -> dict[str, np.ndarray]:
+        """Each episode's makespan (s), energy (J), cost, decision and, with an expert, its
+        decision and cost (``milp_*``; with contention the best known) and the no-contention
+        optimum (``lower_bound``; ``optimal_cost`` too without contention)."""
+        schedule = self.schedule
+        info = {
+            "makespan": schedule.end.copy(),
+            "energy": schedule.energy.copy(),
+            "cost": schedule.cost.copy(),
+            "decision": schedule.places.copy(),
+        }
+        if self.labels is not None:
+            info["milp_decision"] = self.labels.decisions.astype(np.int64)
+            info["milp_cost"] = self.labels.costs.copy()
+            info["milp_exact"] = self.labels.exact.copy()
+            info["lower_bound"] = self.labels.lower_bound.copy()
+            if not self.settings.contention:
+                info["optimal_cost"] = self.labels.costs.copy()
+        return info
+
+
+class DagSource(EpisodeSource):
+    """One DAG env's spaces, action checks and tasks: drawn from the generator or the pool,
+    or, for a single env, given as ``options["dag"]``."""
+
+    def __init__(self, settings: DagSettings, *, vector: bool) -> None:
+        self.settings = settings
+        self.vector = vector
+        self.layout = DagLayout(settings.n_subtasks)
+        self.observation_space = spaces.Box(
+            0.0, OBS_HIGH, shape=(self.layout.size,), dtype=np.float32
+        )
+        self.action_space = spaces.Discrete(N_PLACES)
+
+    def check_action(self, action: Any) -> int:
+        return DEVICE_EDGE_CLOUD.check_action(action)
+
+    def check_actions(self, actions: Any, size: int) -> np.ndarray:
+        return DEVICE_EDGE_CLOUD.check_actions(actions, (size,))
+
+    def start(
+        self, size: int, rng: np.random.Generator, options: dict[str, Any], reseeded: bool
+    ) -> DagEpisodes:
+        if self.vector and options:
+            raise ValueError(f"the DAG vector env takes no reset options; got {options!r}")
+        if set(options) - {"dag"}:
+            raise ValueError(
+                f"reset options may hold only 'dag' (a DagBatch of one); got {options!r}"
+            )
+        settings = self.settings
+        if "dag" not in options:
+            dags, labels = settings.draw(size, rng)
+            return DagEpisodes(dags, labels, settings)
+        dag = options["dag"]
+        if not isinstance(dag, DagBatch) or len(dag) != 1 or dag.n_subtasks > settings.n_subtasks:
+            raise ValueError(
+                f"options['dag'] must be a DagBatch of one task of at most "
+                f"{settings.n_subtasks} subtasks; got {dag!r:.200}"
+            )
+        dags = pad_dags(dag, settings.n_subtasks)
+        labels = None
+        if settings.optimum == "milp":
+            labels = label(dags, settings.objective, contention=settings.contention)
+        return DagEpisodes(dags, labels, settings)
+
+
+def rollout(
+    dags: DagBatch,
+    decide: Callable[[np.ndarray, DagEpisodes], np.ndarray],
+    settings: DagSettings,
+    *,
+    record: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Play a policy on every task of ``dags`` at once, as ``MecOffloadDag-v0`` would.
+
+    ``decide(observations (N, size), episodes)`` returns the places (N,) of each task's
+    current subtask (``episodes.current``). Returns the decisions (N, n) and, if
+    ``record``, the observations (N * n, size) and the chosen places (N * n,), step by
+    step: demonstrations when ``decide`` is an expert.
+    """
+    episodes = DagEpisodes(dags, None, settings)
+    seen, chosen = [], []
+    while not episodes.done:
+        places = np.asarray(decide(episodes.observation, episodes), dtype=np.int64)
+        if record:
+            seen.append(episodes.observation.copy())
+            chosen.append(places)
+        episodes.advance(places)
+    if not record:
+        return episodes.schedule.places.copy(), None, None
+    return episodes.schedule.places.copy(), np.concatenate(seen), np.concatenate(chosen)
