@@ -138,6 +138,13 @@ class _ChainEpisodes(Episodes):
         paper's static channel)."""
         return self.block.realised[self.index]
 
+    def replay_options(self, i: int) -> dict[str, Any]:
+        """Task i and, on a fluctuating or unreliable channel, its realised slots."""
+        options: dict[str, Any] = {"state": self.block.tasks[self.start + i]}
+        if self.block.slots is not None:
+            options["slots"] = self.block.slots[self.start + i]
+        return options
+
     def _rewards(self, costs: np.ndarray) -> np.ndarray:
         return -(costs / self.best_cost) if self.relative else -costs
 

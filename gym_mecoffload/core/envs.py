@@ -267,6 +267,15 @@ class EpisodesVectorEnv(gym.vector.VectorEnv):
         }
         return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
+    def replay_options(self, i: int) -> dict[str, Any]:
+        """The reset options with which the single env plays sub-env ``i``'s current episode
+        again: ``gym.make(id, **same_kwargs).reset(options=vector.replay_options(i))``, then
+        the same actions give the same observations, rewards and final info."""
+        if self._episodes is None:
+            raise RuntimeError("no episodes yet: call reset() first")
+        check_count("i", i, 0, self.num_envs - 1)
+        return self._episodes.replay_options(i)
+
     def render(self) -> tuple[str | np.ndarray, ...] | None:
         """One frame per sub-env, as the single env draws it (see its ``render``)."""
         if self.render_mode is None:

@@ -85,6 +85,11 @@ class Episodes(ABC):
         return self.observations()[0], float(rewards[0]), final is not None, info
 
     @abstractmethod
+    def replay_options(self, i: int) -> dict[str, Any]:
+        """The reset options with which a single env plays episode ``i`` again (its task,
+        and whatever else was drawn for it)."""
+
+    @abstractmethod
     def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
         """Episode ``i`` so far: a text (``"ansi"``) or an RGB frame (``"rgb_array"``)."""
 

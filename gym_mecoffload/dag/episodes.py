@@ -265,6 +265,10 @@ class DagEpisodes(Episodes):
         rewards = self.rewards(self.advance(actions.astype(np.int64, copy=False)))
         return rewards, (self.final_infos() if self.done else None)
 
+    def replay_options(self, i: int) -> dict[str, Any]:
+        """Task i (padded; a single env with an expert labels it again)."""
+        return {"dag": self.dags[i]}
+
     def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
         """Task i's schedule so far (:mod:`gym_mecoffload.dag.rendering`)."""
         return render_schedule(self, i, mode, title)
