@@ -1,4 +1,4 @@
-"""What the scale-free reward does to DQN and PPO: ``python -m baselines.reward_modes --out DIR``.
+"""What the scale-free reward does to DQN and PPO: ``python -m baselines.studies.reward_modes --out DIR``.
 
 Trains SB3's DQN and PPO per subtask on ``MecOffload-v0`` with the settings
 of ``baselines/config.py``, once with ``reward_mode="absolute"`` (minus the

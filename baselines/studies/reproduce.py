@@ -1,4 +1,4 @@
-"""Reproduce the paper's Fig. 5, Fig. 6 and Table 1: ``python -m baselines.reproduce --out DIR``.
+"""Reproduce the paper's Fig. 5, Fig. 6 and Table 1: ``python -m baselines.studies.reproduce --out DIR``.
 
 * Fig. 5: every policy trained on 100K and tested on 10K ``paper`` samples
   (DQN trained on the env itself).
@@ -37,7 +37,7 @@ from baselines.dqn import train_dqn  # noqa: E402
 from baselines.evaluation import evaluate, measure_delay, pin_threads  # noqa: E402
 from baselines.kd import distill  # noqa: E402
 from baselines.policies import NetworkPolicy, Policy, RandomPolicy, SolverPolicy  # noqa: E402
-from baselines.sweeps import (  # noqa: E402
+from baselines.studies.sweeps import (  # noqa: E402
     add_executor_arguments,
     executor_from,
     log,
@@ -302,7 +302,7 @@ def run(
     results["settings"]["seconds"] = time.perf_counter() - started
     write_json(out / "results.json", results)
     write_text(out / "results.md", render_markdown(results))
-    from baselines.plots import plot_all
+    from baselines.studies.plots import plot_all
 
     plot_all(results, out)
     log(f"done in {results['settings']['seconds']:.0f} s: {out / 'results.md'}")

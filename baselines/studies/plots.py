@@ -149,7 +149,7 @@ def _grouped_ratios(
 
 
 def channel_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path:
-    """The channel study (baselines.channels): each policy's mean latency over the MDP
+    """The channel study (baselines.studies.channels): each policy's mean latency over the MDP
     expert's, per channel configuration; 1 is the best possible in expectation."""
     return _grouped_ratios(
         results,
@@ -162,7 +162,7 @@ def channel_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path
 
 
 def dag_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path:
-    """The DAG study (baselines.dag): each policy's makespan over the expert's, per
+    """The DAG study (baselines.studies.dag): each policy's makespan over the expert's, per
     (n, contention) setting."""
     return _grouped_ratios(
         results,

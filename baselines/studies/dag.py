@@ -1,4 +1,4 @@
-"""DAG tasks, the paper's future work: ``python -m baselines.dag [--quick] --out DIR``.
+"""DAG tasks, the paper's future work: ``python -m baselines.studies.dag [--quick] --out DIR``.
 
 For n = 10, 20 and 30 subtasks, without and with contention, every policy places
 the same seeded test DAGs (``generate_dags`` defaults on the paper's ranges):
@@ -39,9 +39,9 @@ from baselines import config
 from baselines.dil import TrainingHistory, clone, fit
 from baselines.evaluation import pin_threads
 from baselines.networks import StandardizeExtractor, learn_quietly, observation_statistics
-from baselines.plots import dag_ratios
 from baselines.policies import NetworkPolicy, Standardize, mlp
-from baselines.sweeps import add_executor_arguments, executor_from, log, run_parts
+from baselines.studies.plots import dag_ratios
+from baselines.studies.sweeps import add_executor_arguments, executor_from, log, run_parts
 from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
@@ -55,22 +55,28 @@ from gym_mecoffload.report import markdown_table, write_json, write_text
 SIZES = (10, 20, 30)
 HEURISTICS = ("heft", "local", "edge", "cloud", "random")
 LEARNED = ("dil_seq", "dqn", "kd_student")
+DIL_HIDDEN = (256, 256, 256)
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """Data and training budgets (``--quick`` shrinks everything)."""
+    """Data and training budgets (``--quick`` shrinks everything); learned policies at
+    n = 20 by default."""
 
-    n_train: int = config.DAG_TRAIN_TASKS
-    n_train_contention: int = config.DAG_TRAIN_TASKS_CONTENTION
-    n_test: int = config.DAG_TEST_TASKS
-    dil_epochs: int = config.DAG_DIL_EPOCHS
-    dagger_rounds: int = config.DAG_DAGGER_ROUNDS
-    dagger_tasks: int = config.DAG_DAGGER_TASKS
-    dqn_timesteps: int = config.DAG_DQN_TIMESTEPS
-    student_epochs: int = config.DAG_STUDENT_EPOCHS
-    student_tasks: int = config.DAG_STUDENT_TASKS
-    delay_tasks: int = config.DAG_DELAY_TASKS
+    n_train: int = 8_000  # MILP-labelled training DAGs (about 9 ms each at n = 20, one core)
+    # With contention the labels are the best known (MILP, HEFT and local search): dearer.
+    n_train_contention: int = 2_000
+    n_test: int = 300
+    dil_epochs: int = 15
+    # Without contention: the MILP labels every state the learner visits.
+    dagger_rounds: int = 3
+    dagger_tasks: int = 300  # per round: n MILPs each
+    dqn_timesteps: int = 100_000
+    student_epochs: int = 30
+    # The student's tasks need no MILP: the teacher labels them (the paper's KD recipe),
+    # so it sees these fresh DAGs besides the teacher's training set.
+    student_tasks: int = 40_000
+    delay_tasks: int = 30  # tasks timed one at a time per policy
 
 
 QUICK = Sizes(
@@ -176,7 +182,7 @@ def train_dil_dag(
         observations,
         actions,
         n_subtasks=n,
-        hidden=config.DAG_DIL_HIDDEN,
+        hidden=DIL_HIDDEN,
         epochs=sizes.dil_epochs,
         batch_size=config.BC["batch_size"],
         learning_rate=config.BC["learning_rate"],

@@ -1,4 +1,4 @@
-"""Fluctuating and unreliable channels: ``python -m baselines.channels [--quick] --out DIR``.
+"""Fluctuating and unreliable channels: ``python -m baselines.studies.channels [--quick] --out DIR``.
 
 For each channel of SPEC-CHANNELS (``static``, ``iid``, ``markov`` with stay 0.7
 and 0.95, ``rayleigh``), without and with ``outage_probability=0.1``, every
@@ -25,12 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from baselines import config
 from baselines.dil import train_dil, train_dil_sequential
 from baselines.dqn import train_dqn
 from baselines.evaluation import pin_threads
-from baselines.plots import channel_ratios
-from baselines.sweeps import add_executor_arguments, executor_from, log, run_parts
+from baselines.studies.plots import channel_ratios
+from baselines.studies.sweeps import add_executor_arguments, executor_from, log, run_parts
 from gym_mecoffload.channels import Channel, ChannelModel, MarkovChannel
 from gym_mecoffload.channels.experts import reference_decisions
 from gym_mecoffload.data import generate_dataset
@@ -43,6 +42,7 @@ N_SUBTASKS = 6
 SCENARIO = "paper"
 OUTAGE = 0.1
 LEARNED_POLICIES = ("dil", "dil_seq", "dqn")
+DIL_SEQ_HIDDEN = (256, 256)  # dil_seq: BC of the MDP expert, then DAgger
 SHOWN = (
     "mdp",
     "certainty_equivalent",
@@ -94,14 +94,17 @@ DEFAULT_LEARNED = (
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much data and training each run gets (``--quick`` shrinks everything)."""
+    """How much data and training each run gets (``--quick`` shrinks everything).
 
-    n_train: int = config.CHANNEL_TRAIN_TASKS
-    n_test: int = config.CHANNEL_TEST_TASKS
-    dil_epochs: int = config.CHANNEL_DIL_EPOCHS
-    dil_seq_epochs: int = config.CHANNEL_DIL_SEQ_EPOCHS
-    dagger_timesteps: int = config.CHANNEL_DAGGER_TIMESTEPS
-    dqn_timesteps: int = config.CHANNEL_DQN_TIMESTEPS
+    Smaller budgets than the reproduction's, so that the full run fits in 30 minutes on
+    2 cores."""
+
+    n_train: int = 50_000  # per learned configuration, drawn on its channel
+    n_test: int = 10_000  # the same seeded test episodes for every policy
+    dil_epochs: int = 20  # the paper's one-shot 5 x 256 DIL, on the clairvoyant's labels
+    dil_seq_epochs: int = 10
+    dagger_timesteps: int = 30_000
+    dqn_timesteps: int = 150_000  # sequential DQN on the channel env, config.DQN otherwise
 
 
 QUICK = Sizes(
@@ -133,7 +136,7 @@ def _train(
     )
     dil_seq, seq_history = train_dil_sequential(
         train,
-        hidden=config.CHANNEL_DIL_SEQ_HIDDEN,
+        hidden=DIL_SEQ_HIDDEN,
         epochs=sizes.dil_seq_epochs,
         dagger_timesteps=sizes.dagger_timesteps,
         channel=model,
