@@ -8,5 +8,6 @@
   :mod:`baselines.studies.plots`, which they share.
 
 Data flows one way: the studies import the library (``baselines.dil``, ``baselines.kd``,
-...), never the reverse.
+...), never the reverse. ``python -m baselines.reproduce`` and the other old paths
+still work: those modules forward here.
 """
