@@ -17,35 +17,31 @@ minutes.
 
 from __future__ import annotations
 
-import os
+import argparse
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # decision delays are measured on one core
+import numpy as np
+import torch
 
-import argparse  # noqa: E402
-import time  # noqa: E402
-import zlib  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from functools import partial  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from baselines import config  # noqa: E402
-from baselines.dil import train_dil, train_dil_sequential  # noqa: E402
-from baselines.dqn import train_dqn  # noqa: E402
-from baselines.evaluation import evaluate, measure_delay, pin_threads  # noqa: E402
-from baselines.kd import distill  # noqa: E402
-from baselines.policies import NetworkPolicy, Policy, RandomPolicy, SolverPolicy  # noqa: E402
-from baselines.studies.sweeps import (  # noqa: E402
+from baselines import config
+from baselines.dil import train_dil, train_dil_sequential
+from baselines.dqn import train_dqn
+from baselines.evaluation import evaluate, measure_delay, pin_threads
+from baselines.kd import distill
+from baselines.policies import NetworkPolicy, Policy, RandomPolicy, SolverPolicy
+from baselines.studies.sweeps import (
     add_executor_arguments,
     executor_from,
     log,
     run_parts,
 )
-from gym_mecoffload.data import OffloadDataset, generate_dataset  # noqa: E402
-from gym_mecoffload.executors import SEQUENTIAL, Executor  # noqa: E402
-from gym_mecoffload.report import markdown_table, write_json, write_text  # noqa: E402
+from gym_mecoffload.data import OffloadDataset, generate_dataset
+from gym_mecoffload.executors import SEQUENTIAL, Executor
+from gym_mecoffload.report import markdown_table, write_json, write_text
 
 # The paper's numbers (SPEC section 4). Fig. 5 and 6 give only DIL's value in the text.
 PAPER_FIG5 = {"optimal": 1.0, "dil": 1.095}
@@ -199,7 +195,7 @@ def run(
     default one after another in this process). Every figure but times is the same
     wherever they run.
     """
-    pin_threads()
+    pin_threads()  # torch and BLAS on one thread: Table 1 times every policy on one core
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     models = out / "models"
