@@ -11,7 +11,6 @@ runs tiny sizes.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from baselines import config
 from baselines.dqn import train_dqn
 from baselines.evaluation import evaluate, pin_threads
 from baselines.ppo import train_ppo
+from baselines.studies.sweeps import log
 from gym_mecoffload.data import generate_dataset
 from gym_mecoffload.envs.tasks import REWARD_MODES
 from gym_mecoffload.report import markdown_table, write_json, write_text
@@ -45,8 +45,7 @@ def run(
     for seed in range(seeds):
         for algorithm, steps in timesteps.items():
             for mode in REWARD_MODES:
-                stamp = time.strftime("%H:%M:%S")
-                print(f"[{stamp}] {algorithm}, reward_mode={mode!r}, seed {seed}", flush=True)
+                log(f"{algorithm}, reward_mode={mode!r}, seed {seed}")
                 policy, history = _train(algorithm, mode, steps, seed, progress)
                 figures = evaluate(policy, test)
                 figures["train_seconds"] = history.seconds
