@@ -58,10 +58,10 @@ compare: $(VENV)/.installed
 
 # The paper's Fig. 5, Fig. 6 and Table 1 (about 30 minutes on 2 cores).
 reproduce: $(VENV)/.installed
-	$(VENV)/bin/python -m baselines.reproduce --out results/reproduce
+	$(VENV)/bin/python -m baselines.studies.reproduce --out results/reproduce
 
 reproduce-quick: $(VENV)/.installed
-	$(VENV)/bin/python -m baselines.reproduce --quick --out results/reproduce-quick
+	$(VENV)/bin/python -m baselines.studies.reproduce --quick --out results/reproduce-quick
 
 benchmark: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_env.py
@@ -72,19 +72,19 @@ benchmark-vector: $(GYM1_VENV)/.installed
 
 # DQN and PPO with absolute against relative rewards (about 15 minutes on 2 cores).
 reward-modes: $(VENV)/.installed
-	$(VENV)/bin/python -m baselines.reward_modes --out results/reward_modes
+	$(VENV)/bin/python -m baselines.studies.reward_modes --out results/reward_modes
 
 channels: $(VENV)/.installed
-	$(VENV)/bin/python -m baselines.channels --out results/channels
+	$(VENV)/bin/python -m baselines.studies.channels --out results/channels
 
 channels-quick: $(VENV)/.installed
-	$(VENV)/bin/python -m baselines.channels --quick --out results/channels-quick
+	$(VENV)/bin/python -m baselines.studies.channels --quick --out results/channels-quick
 
 dag: $(VENV)/.installed
-	$(VENV)/bin/python -m baselines.dag --out results/dag
+	$(VENV)/bin/python -m baselines.studies.dag --out results/dag
 
 dag-quick: $(VENV)/.installed
-	$(VENV)/bin/python -m baselines.dag --quick --out results/dag-quick
+	$(VENV)/bin/python -m baselines.studies.dag --quick --out results/dag-quick
 
 # DAG labelling throughput on a local Ray instance against local processes, 1 and 2 workers.
 benchmark-ray: $(VENV)/.installed

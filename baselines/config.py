@@ -2,7 +2,9 @@
 
 The paper gives the architectures (Sec. 5.1 and 5.2: 5 x 256 and 2 x 32 ReLU
 MLPs, T = 5) but no optimiser settings; those below were chosen on this
-package's environments and are what `baselines.reproduce` uses.
+package's environments and are what the studies (`baselines.studies`) use. A
+study's own data and training budgets, and the network sizes only it uses, are
+in its module.
 """
 
 from __future__ import annotations
@@ -73,32 +75,6 @@ PPO = {
 PPO_HIDDEN = (256, 256)
 PPO_N_ENVS = 8
 PPO_TIMESTEPS = 200_000
-
-# The channel study (baselines.channels, SPEC-CHANNELS). Smaller budgets than the
-# reproduction's, so that its full run fits in 30 minutes on 2 cores.
-CHANNEL_TRAIN_TASKS = 50_000  # per learned configuration, drawn on its channel
-CHANNEL_TEST_TASKS = 10_000  # the same seeded test episodes for every policy
-CHANNEL_DIL_EPOCHS = 20  # the paper's one-shot 5 x 256 DIL, on the clairvoyant's labels
-CHANNEL_DIL_SEQ_HIDDEN = (256, 256)  # dil_seq: BC of the MDP expert, then DAgger
-CHANNEL_DIL_SEQ_EPOCHS = 10
-CHANNEL_DAGGER_TIMESTEPS = 30_000
-CHANNEL_DQN_TIMESTEPS = 150_000  # sequential DQN on the channel env, config.DQN otherwise
-
-# The DAG study (baselines.dag, SPEC-DAG): learned policies at n = 20 by default.
-DAG_TRAIN_TASKS = 8_000  # MILP-labelled training DAGs (about 9 ms each at n = 20, one core)
-# With contention the labels are the best known (MILP, HEFT and local search): dearer.
-DAG_TRAIN_TASKS_CONTENTION = 2_000
-DAG_TEST_TASKS = 300
-DAG_DIL_HIDDEN = (256, 256, 256)
-DAG_DIL_EPOCHS = 15
-DAG_DAGGER_ROUNDS = 3  # without contention: the MILP labels every state the learner visits
-DAG_DAGGER_TASKS = 300  # per round: n MILPs each
-DAG_DQN_TIMESTEPS = 100_000
-DAG_STUDENT_EPOCHS = 30
-# The student's tasks need no MILP: the teacher labels them (the paper's KD recipe), so
-# it sees these fresh DAGs besides the teacher's training set.
-DAG_STUDENT_TASKS = 40_000
-DAG_DELAY_TASKS = 30  # tasks timed one at a time per policy
 
 # RLlib's PPO (examples/rllib_ppo.py, Ray's new API stack), on MecOffload-v0 and
 # MecOffloadDag-v0 with relative rewards; gamma = 1 as for our other learners.

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from baselines.policies import NetworkPolicy, Policy, SolverPolicy
 from gym_mecoffload.chain.data import OffloadDataset
@@ -25,8 +26,12 @@ def evaluate(policy: Policy, test: OffloadDataset) -> dict[str, float]:
 
 
 def pin_threads() -> None:
-    """One thread for torch, so that every policy is timed on one core alike."""
+    """One thread for torch and for the BLAS and OpenMP pools loaded (numpy's), so that
+    every policy is timed on one core alike and a study's parts compute alike wherever
+    they run. Called where work starts, not at import: importing a module of this
+    package changes no thread count."""
     torch.set_num_threads(1)
+    threadpool_limits(1)  # as OMP_NUM_THREADS=1 would, but after numpy has loaded
 
 
 def _online_times_us(policy: Policy, singles: list, warmup: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Clone the optimal expert into a DIL teacher, distil it into a small student, compare.
 
-A small version of the paper's pipeline (the full one: `python -m baselines.reproduce`).
+A small version of the paper's pipeline (the full one: `python -m baselines.studies.reproduce`).
 Pass a training size to scale it up: `python examples/train_and_distill.py 100000`.
 """
 

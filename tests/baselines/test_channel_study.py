@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from baselines import channels as study
 from baselines.dil import OptimalExpertPolicy, sequential_demonstrations
 from baselines.evaluation import pin_threads
 from baselines.policies import NetworkPolicy
+from baselines.studies import channels as study
 from gym_mecoffload.chain.data import OffloadDataset, generate_dataset
 from gym_mecoffload.chain.model import cost, sample_states
 from gym_mecoffload.chain.observations import SequentialLayout

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from baselines import dag as study
 from baselines.evaluation import pin_threads
+from baselines.studies import dag as study
 from gym_mecoffload.dag import cost
 from gym_mecoffload.dag.data import generate_dag_dataset
 from gym_mecoffload.dag.episodes import DagSettings, rollout

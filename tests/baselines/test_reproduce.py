@@ -1,4 +1,4 @@
-"""`python -m baselines.reproduce --quick` end to end, and the delay measurement."""
+"""`python -m baselines.studies.reproduce --quick` end to end, and the delay measurement."""
 
 import json
 import subprocess
@@ -20,7 +20,7 @@ def test_reproduce_quick_end_to_end(tmp_path):
         [
             sys.executable,
             "-m",
-            "baselines.reproduce",
+            "baselines.studies.reproduce",
             "--quick",
             "--no-progress",
             "--out",

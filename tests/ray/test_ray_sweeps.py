@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("ray")
 pytest.importorskip("stable_baselines3")
 
-from baselines import channels, dag, reproduce  # noqa: E402
+from baselines.studies import channels, dag, reproduce  # noqa: E402
 from gym_mecoffload.executors import Executor  # noqa: E402
 
 pytestmark = pytest.mark.ray

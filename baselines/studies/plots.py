@@ -5,19 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-
-from gym_mecoffload.io import atomic_write  # noqa: E402
+from gym_mecoffload.io import atomic_write
 
 OURS, PAPER = "#3b75af", "#e5874a"
 
 
-def _save(figure, path: Path) -> Path:
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    """A figure and its axes drawn by Agg, outside pyplot: files only, no display, and
+    pyplot's backend (whatever the caller chose) left alone."""
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure, figure.subplots()
+
+
+def _save(figure: Figure, path: Path) -> Path:
     with atomic_write(path) as handle:
         figure.savefig(handle, format="png", dpi=120, bbox_inches="tight")
-    plt.close(figure)
     return path
 
 
@@ -47,7 +54,7 @@ def _bars(ax, names, ours, paper, errors=None):
 def plot_fig5(results: dict, path: Path) -> Path:
     fig5, paper = results["fig5"], results["paper"]["fig5"]
     names = sorted(fig5, key=lambda n: fig5[n]["mean_ratio"])
-    figure, ax = plt.subplots(figsize=(8, 4))
+    figure, ax = _figure(8, 4)
     _bars(ax, names, [fig5[n]["mean_ratio"] for n in names], [paper.get(n) for n in names])
     ax.set_yscale("log")
     ax.axhline(1.0, color="grey", lw=0.8)
@@ -59,7 +66,7 @@ def plot_fig5(results: dict, path: Path) -> Path:
 def plot_fig6(results: dict, path: Path) -> Path:
     fig6 = results["fig6"]
     names = sorted(fig6, key=lambda n: fig6[n]["mean_ratio"])
-    figure, ax = plt.subplots(figsize=(8, 4))
+    figure, ax = _figure(8, 4)
     _bars(
         ax,
         names,
@@ -77,7 +84,7 @@ def plot_fig6(results: dict, path: Path) -> Path:
 def plot_table1(results: dict, path: Path) -> Path:
     table1, paper = results["table1"], results["paper"]["table1_online_ratio"]
     names = list(table1)
-    figure, ax = plt.subplots(figsize=(9, 4))
+    figure, ax = _figure(9, 4)
     positions = range(len(names))
     width = 0.27
     online = [table1[n]["online_ratio"] for n in names]
@@ -129,9 +136,9 @@ def _grouped_ratios(
     """One group of bars per setting (a row of ``results``), one bar per policy, log scale."""
     labels = list(results)
     shown = [name for name in policies if any(name in row for row in results.values())]
-    figure, ax = plt.subplots(figsize=(11, 4.5))
+    figure, ax = _figure(11, 4.5)
     width = 0.8 / len(shown)
-    colours = plt.get_cmap("tab10")
+    colours = matplotlib.colormaps["tab10"]
     for k, name in enumerate(shown):
         bars = [
             (p + (k - (len(shown) - 1) / 2) * width, results[label][name][metric])
@@ -149,7 +156,7 @@ def _grouped_ratios(
 
 
 def channel_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path:
-    """The channel study (baselines.channels): each policy's mean latency over the MDP
+    """The channel study (baselines.studies.channels): each policy's mean latency over the MDP
     expert's, per channel configuration; 1 is the best possible in expectation."""
     return _grouped_ratios(
         results,
@@ -162,7 +169,7 @@ def channel_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path
 
 
 def dag_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path:
-    """The DAG study (baselines.dag): each policy's makespan over the expert's, per
+    """The DAG study (baselines.studies.dag): each policy's makespan over the expert's, per
     (n, contention) setting."""
     return _grouped_ratios(
         results,
