@@ -16,7 +16,7 @@ from gym_mecoffload.core.checks import check_count, real_array
 from gym_mecoffload.core.objective import Objective, as_objective
 from gym_mecoffload.core.scenario import Scenario
 from gym_mecoffload.dag.experts import Labels, label
-from gym_mecoffload.dag.graphs import generate_dags, generator_settings
+from gym_mecoffload.dag.graphs import DagGenerator
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.executors import Executor, as_executor, run_shards
 from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
@@ -197,7 +197,7 @@ class _Shard:
     index: int
     size: int
     seed: int
-    generator: dict
+    generator: DagGenerator
     contention: bool
     objective: Objective
 
@@ -205,7 +205,7 @@ class _Shard:
 def _label_shard(shard: _Shard) -> DagDataset:
     # Each shard draws from its own stream: the result does not depend on who runs it.
     rng = np.random.default_rng([shard.seed, shard.index])
-    dags = generate_dags(shard.size, rng=rng, **shard.generator)
+    dags = shard.generator.generate(shard.size, rng)
     labels = label(dags, shard.objective, contention=shard.contention)
     return DagDataset.from_labels(dags, labels, shard.contention, shard.objective)
 
@@ -245,14 +245,7 @@ def generate_dag_dataset(
     executor = as_executor(executor)
     if not isinstance(contention, bool):
         raise TypeError(f"contention must be a bool; got {contention!r}")
-    generator = generator_settings(
-        n_subtasks=n_subtasks,
-        fat=fat,
-        density=density,
-        regularity=regularity,
-        jump=jump,
-        scenario=scenario,
-    )
+    generator = DagGenerator(n_subtasks, fat, density, regularity, jump, scenario)
     objective = as_objective(objective)
     count = math.ceil(n / shard_size)
     shards = [

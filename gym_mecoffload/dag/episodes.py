@@ -32,7 +32,7 @@ from gym_mecoffload.core.scenario import Scenario
 from gym_mecoffload.core.topology import DEVICE_EDGE_CLOUD, N_PLACES
 from gym_mecoffload.dag.data import DagDataset
 from gym_mecoffload.dag.experts import Labels, label
-from gym_mecoffload.dag.graphs import generate_dags, generator_settings
+from gym_mecoffload.dag.graphs import DagGenerator
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.dag.rendering import render_schedule
@@ -63,7 +63,7 @@ class DagSettings:
     """A DAG env's validated configuration (see ``MecOffloadDagEnv``'s docstring)."""
 
     n_subtasks: int
-    generator: dict[str, Any]
+    generator: DagGenerator
     contention: bool
     objective: Objective
     task_pool: DagBatch | DagDataset | None
@@ -97,14 +97,7 @@ class DagSettings:
             raise TypeError(f"contention must be a bool; got {contention!r}")
         if optimum not in OPTIMA:
             raise ValueError(f"optimum must be one of {OPTIMA}; got {optimum!r}")
-        generator = generator_settings(
-            n_subtasks=n_subtasks,
-            fat=fat,
-            density=density,
-            regularity=regularity,
-            jump=jump,
-            scenario=scenario,
-        )
+        generator = DagGenerator(n_subtasks, fat, density, regularity, jump, scenario)
         objective = make_objective(objective, latency_weight, kappa, tx_power, rx_power)
         if task_pool is not None:
             dags = task_pool.dags if isinstance(task_pool, DagDataset) else task_pool
@@ -171,7 +164,7 @@ class DagSettings:
         pool carries it, their expert labels."""
         pool = self.task_pool
         if pool is None:
-            dags = generate_dags(size, rng=rng, **self.generator)
+            dags = self.generator.generate(size, rng)
             labels = (
                 label(dags, self.objective, contention=self.contention)
                 if self.optimum == "milp"

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -48,25 +48,43 @@ def _layer_widths(n: int, fat: float, regularity: float, rng: np.random.Generato
     return widths
 
 
-def generator_settings(
-    *,
-    n_subtasks: int = 10,
-    fat: float = 0.5,
-    density: float = 0.5,
-    regularity: float = 0.5,
-    jump: int = 1,
-    scenario: str | Scenario = "paper",
-) -> dict[str, Any]:
-    """:func:`generate_dags`' graph parameters, checked (a ValueError naming a bad one and
-    what is allowed) and normalised: the keyword arguments to pass it later."""
-    return {
-        "n_subtasks": check_count("n_subtasks", n_subtasks, 1, _MAX_GV_SUBTASKS),
-        "fat": _fraction("fat", fat),
-        "density": _fraction("density", density),
-        "regularity": _fraction("regularity", regularity),
-        "jump": check_count("jump", jump, 1),
-        "scenario": as_scenario(scenario),
-    }
+@dataclass(frozen=True)
+class DagGenerator:
+    """The DAG generator's parameters, checked once (a ValueError naming a bad one and what
+    is allowed): the one value an env's settings, a dataset's shards and
+    :func:`generate_dags` carry. See :func:`generate_dags` for each parameter."""
+
+    n_subtasks: int = 10
+    fat: float = 0.5
+    density: float = 0.5
+    regularity: float = 0.5
+    jump: int = 1
+    scenario: Scenario = "paper"  # type: ignore[assignment]  # a preset name is turned into one
+
+    def __post_init__(self) -> None:
+        checked = {
+            "n_subtasks": check_count("n_subtasks", self.n_subtasks, 1, _MAX_GV_SUBTASKS),
+            "fat": _fraction("fat", self.fat),
+            "density": _fraction("density", self.density),
+            "regularity": _fraction("regularity", self.regularity),
+            "jump": check_count("jump", self.jump, 1),
+            "scenario": as_scenario(self.scenario),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    def generate(self, n: int, rng: np.random.Generator) -> DagBatch:
+        """``n`` random DAG tasks, drawn only from ``rng`` (:func:`generate_dags`)."""
+        return generate_dags(
+            n,
+            n_subtasks=self.n_subtasks,
+            fat=self.fat,
+            density=self.density,
+            regularity=self.regularity,
+            jump=self.jump,
+            scenario=self.scenario,
+            rng=rng,
+        )
 
 
 def generate_dags(
@@ -93,16 +111,9 @@ def generate_dags(
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     n = check_count("n", n, 0)
-    settings = generator_settings(
-        n_subtasks=n_subtasks,
-        fat=fat,
-        density=density,
-        regularity=regularity,
-        jump=jump,
-        scenario=scenario,
-    )
-    n_subtasks, fat, density = settings["n_subtasks"], settings["fat"], settings["density"]
-    regularity, jump, scenario = settings["regularity"], settings["jump"], settings["scenario"]
+    settings = DagGenerator(n_subtasks, fat, density, regularity, jump, scenario)
+    n_subtasks, fat, density = settings.n_subtasks, settings.fat, settings.density
+    regularity, jump, scenario = settings.regularity, settings.jump, settings.scenario
     size = n_subtasks
     edges = np.zeros((n, size, size), dtype=bool)
     for i in range(n):
