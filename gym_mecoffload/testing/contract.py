@@ -1,33 +1,4 @@
-"""The Gymnasium contract every registered env family keeps, as checks any test can call.
-
-As PettingZoo ships ``pettingzoo.test.api_test``, this module ships the checks the
-package's own test suite runs over every id in :data:`gym_mecoffload.ENV_IDS`, so
-a new family gets them by registering::
-
-    from gym_mecoffload.testing import check_all
-
-    check_all("MecOffload-v0", n_subtasks=4)  # raises AssertionError on a breach
-
-The checks, each also callable alone:
-
-* :func:`check_env_contract`: gymnasium's own ``check_env``, with its warnings
-  turned into errors.
-* :func:`check_seeded_determinism`: the same seed gives the same episodes, exactly,
-  in a second env and in the first one reseeded.
-* :func:`check_pickle_mid_episode`: a clone pickled mid-episode continues as the
-  original does.
-* :func:`check_vector_matches_single`: each sub-env of the family's native vector
-  env replays a single env, in every autoreset mode the vector env offers.
-
-Outputs are compared exactly: observations by dtype, shape and bytes, rewards
-and flags by value, infos key by key (arrays by dtype and value). A breach
-raises ``AssertionError`` naming the step, the output (and key) and both values.
-
-The vector check asks the vector env how a single env replays one sub-env's
-episode: its ``replay_options(i)``, which every family on the core's adapters
-(:class:`~gym_mecoffload.core.envs.EpisodesVectorEnv`) has. The module
-needs only gymnasium and numpy; it works on gymnasium 0.29.1 and 1.x.
-"""
+"""The Gymnasium contract every registered id passes (see :mod:`gym_mecoffload.testing`)."""
 
 from __future__ import annotations
 
@@ -46,17 +17,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector.utils import iterate
 
 from gym_mecoffload import VECTOR_ENTRY_POINTS
-
-__all__ = [
-    "AUTORESET_MODES",
-    "ReplayOptions",
-    "assert_same",
-    "check_all",
-    "check_env_contract",
-    "check_pickle_mid_episode",
-    "check_seeded_determinism",
-    "check_vector_matches_single",
-]
+from gym_mecoffload.testing.comparing import assert_same, assert_same_observation
 
 # What a vector env's ``autoreset_mode=`` argument takes, when it has one.
 AUTORESET_MODES = ("next_step", "same_step")
@@ -71,152 +32,6 @@ ReplayOptions = Callable[[gym.vector.VectorEnv, int], dict[str, Any]]
 of the family starts sub-env ``index``'s current episode, so that the same actions give
 the same outputs. It is called right after the vector env has started that episode
 (after ``reset`` or the step that autoreset it)."""
-
-
-# --- comparing outputs ---------------------------------------------------------------
-
-
-def assert_same(
-    first: Any, second: Any, where: str = "value", *, strict_types: bool = True
-) -> None:
-    """Assert that two outputs are equal, exactly, and say where they differ if not.
-
-    Mappings must have the same keys and lists and tuples the same length, compared item
-    by item; numpy arrays must have the same dtype, shape and values (NaN equal to NaN;
-    object arrays item by item). Scalars must be equal and, with ``strict_types``, of the
-    same type (a Python ``float`` differs from an ``np.float64``); without it they
-    compare as numpy values (dtype included), as a vector env's batched infos hold them.
-
-    Args:
-        first: One output.
-        second: The other.
-        where: What is compared, for the message (e.g. ``"step 3: info['cost']"``).
-        strict_types: Whether scalars must have the same Python type.
-
-    Raises:
-        AssertionError: Naming ``where`` (with the key or index) and both values.
-    """
-    if isinstance(first, Mapping) or isinstance(second, Mapping):
-        if not (isinstance(first, Mapping) and isinstance(second, Mapping)):
-            raise AssertionError(f"{where}: a mapping against a {_kind(first, second)}")
-        keys, other = set(first), set(second)
-        if keys != other:
-            raise AssertionError(
-                f"{where}: keys differ: only in the first {_sorted(keys - other)}, "
-                f"only in the second {_sorted(other - keys)}"
-            )
-        for key in first:
-            assert_same(first[key], second[key], f"{where}[{key!r}]", strict_types=strict_types)
-    elif isinstance(first, (list, tuple)) or isinstance(second, (list, tuple)):
-        if type(first) is not type(second) or len(first) != len(second):
-            raise AssertionError(f"{where}: {_describe(first)} != {_describe(second)}")
-        for k, (a, b) in enumerate(zip(first, second, strict=True)):
-            assert_same(a, b, f"{where}[{k}]", strict_types=strict_types)
-    elif isinstance(first, np.ndarray) or isinstance(second, np.ndarray):
-        if strict_types and not (isinstance(first, np.ndarray) and isinstance(second, np.ndarray)):
-            raise AssertionError(f"{where}: {_describe(first)} != {_describe(second)}")
-        _assert_same_array(np.asarray(first), np.asarray(second), where, strict_types)
-    elif not strict_types and _is_number(first) and _is_number(second):
-        _assert_same_array(np.asarray(first), np.asarray(second), where, strict_types)
-    else:
-        if type(first) is not type(second):
-            raise AssertionError(
-                f"{where}: types differ: {type(first).__name__} {first!r} != "
-                f"{type(second).__name__} {second!r}"
-            )
-        if not _equal_scalars(first, second):
-            raise AssertionError(f"{where}: {first!r} != {second!r}")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (bool, int, float, complex, np.generic))
-
-
-def _assert_same_array(first: np.ndarray, second: np.ndarray, where: str, strict: bool) -> None:
-    if first.dtype != second.dtype or first.shape != second.shape:
-        raise AssertionError(
-            f"{where}: {first.dtype}{list(first.shape)} != {second.dtype}{list(second.shape)}"
-        )
-    if first.dtype == object:
-        for index in np.ndindex(first.shape):
-            assert_same(first[index], second[index], f"{where}{list(index)}", strict_types=strict)
-        return
-    nan = np.issubdtype(first.dtype, np.inexact)
-    if not np.array_equal(first, second, equal_nan=nan):
-        _raise_first_difference(first, second, where)
-
-
-def _assert_same_observation(
-    first: Any, second: Any, where: str, *, strict_types: bool = True
-) -> None:
-    """Observations: containers as :func:`assert_same`, arrays by dtype, shape and bytes."""
-    if isinstance(first, np.ndarray) and isinstance(second, np.ndarray) and first.dtype != object:
-        if first.dtype != second.dtype or first.shape != second.shape:
-            raise AssertionError(
-                f"{where}: {first.dtype}{list(first.shape)} != {second.dtype}{list(second.shape)}"
-            )
-        # Bytes, not values: -0.0 and 0.0 are one value but two outputs.
-        if first.tobytes() != second.tobytes():
-            _raise_first_difference(first, second, where, bytewise=True)
-    elif isinstance(first, Mapping) and isinstance(second, Mapping) and set(first) == set(second):
-        for key in first:
-            _assert_same_observation(
-                first[key], second[key], f"{where}[{key!r}]", strict_types=strict_types
-            )
-    elif isinstance(first, tuple) and isinstance(second, tuple) and len(first) == len(second):
-        for k, (a, b) in enumerate(zip(first, second, strict=True)):
-            _assert_same_observation(a, b, f"{where}[{k}]", strict_types=strict_types)
-    else:
-        assert_same(first, second, where, strict_types=strict_types)
-
-
-def _raise_first_difference(
-    first: np.ndarray, second: np.ndarray, where: str, bytewise: bool = False
-) -> None:
-    a, b = first.reshape(-1), second.reshape(-1)  # contiguous copies where needed
-    if bytewise:
-        differs = (
-            a.view(np.uint8).reshape(a.size, -1) != b.view(np.uint8).reshape(b.size, -1)
-        ).any(axis=1)
-    else:
-        differs = a != b
-        if np.issubdtype(a.dtype, np.inexact):
-            differs &= ~(np.isnan(a) & np.isnan(b))
-    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(differs)), first.shape))
-    count = int(np.count_nonzero(differs))
-    raise AssertionError(
-        f"{where}: {count} of {first.size} entries differ, the first at {list(index)}: "
-        f"{first[index].item()!r} != {second[index].item()!r}"
-    )
-
-
-def _equal_scalars(first: Any, second: Any) -> bool:
-    try:
-        if bool(first == second):
-            return True
-    except (TypeError, ValueError):  # no truth value (e.g. an object that compares oddly)
-        return first is second
-    return _is_nan(first) and _is_nan(second)
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, (float, complex, np.inexact)) and bool(np.isnan(value))
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return f"{type(value).__name__} of {len(value)}"
-    if isinstance(value, np.ndarray):
-        return f"ndarray {value.dtype}{list(value.shape)}"
-    return f"{type(value).__name__} {value!r}"
-
-
-def _kind(first: Any, second: Any) -> str:
-    return type(second if isinstance(first, Mapping) else first).__name__
-
-
-def _sorted(keys: set[Any]) -> list[Any]:
-    return sorted(keys, key=repr)
 
 
 # --- gymnasium's checker ---------------------------------------------------------------
@@ -310,7 +125,7 @@ def _assert_same_traces(first: _Trace, second: _Trace, what: str) -> None:
         for name, value in outputs.items():
             where = f"{what}: {label}: {name}"
             if name == "observation":
-                _assert_same_observation(value, other[name], where)
+                assert_same_observation(value, other[name], where)
             else:
                 assert_same(value, other[name], where)
     if len(first.records) != len(second.records):
@@ -590,7 +405,7 @@ def _check_step(
             raise AssertionError(f"{where}: a final observation without a final_info")
         info = finals["final_info"]
     final = "final " if ended or cut else ""
-    _assert_same_observation(
+    assert_same_observation(
         observation, single_observation, f"{where}: {final}observation", strict_types=False
     )
     assert_same(info, single_info, f"{where}: {final}info", strict_types=False)
@@ -625,7 +440,7 @@ def _replay_reset(
     where: str,
 ) -> None:
     single_observation, single_info = single.reset(options=options(vector, index))
-    _assert_same_observation(
+    assert_same_observation(
         observation, single_observation, f"{where}: observation", strict_types=False
     )
     assert_same(info, single_info, f"{where}: reset info", strict_types=False)
