@@ -54,11 +54,16 @@ class ChainSource(EpisodeSource):
             size, action = n_features(n), spaces.MultiDiscrete([N_PLACES] * n)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(size,), dtype=np.float32)
         self.action_space = action
+        if sequential:  # checked on every step: the topology's place check, one call deep
+            self.check_action = DEVICE_EDGE_CLOUD.check_action  # type: ignore[method-assign]
         self._block_limit = VECTOR_BLOCK if vector else SINGLE_BLOCK
         self._sampled: TaskBlock | None = None  # tasks drawn ahead from the env's generator
         self._sampled_used = 0
+        self._single: SequentialEpisodes | None = None  # a single env's, restarted each reset
 
     def check_action(self, action: Any) -> Any:
+        """A place (sequential; bound to the topology's check in ``__init__``) or a
+        decision of n places (one-shot), or a ValueError saying what is allowed."""
         if self.sequential:
             return DEVICE_EDGE_CLOUD.check_action(action)
         n = self.settings.n_subtasks
@@ -81,8 +86,7 @@ class ChainSource(EpisodeSource):
         if given, else on the next tasks of the stream."""
         if reseeded:
             self._sampled = None  # a new seed starts a new stream of tasks
-        unknown = sorted(set(options) - {"state", "slots"}, key=str)
-        if unknown or ("slots" in options and "state" not in options):
+        if options and (set(options) - {"state", "slots"} or "state" not in options):
             why = " (every sub-env resets together, since every episode lasts n steps)"
             raise ValueError(
                 "reset options may hold only 'state' and, with it, 'slots'; got "
@@ -90,42 +94,58 @@ class ChainSource(EpisodeSource):
             )
         if "state" in options:
             block, start = TaskBlock.given(options, self.settings, rng, size), 0
+        elif self._sampled is not None and self._sampled_used + size <= len(self._sampled.tasks):
+            block, start = self._sampled, self._sampled_used  # the next tasks drawn ahead
+            self._sampled_used += size
         else:
             block, start = self._draw(size, rng)
-        if self.sequential:
+        if not self.sequential:
+            return OneShotEpisodes(self, block, start, size)
+        if size > 1:
             return SequentialEpisodes(self, block, start, size)
-        return OneShotEpisodes(self, block, start, size)
+        # A single env resets every few steps: restart one batch of one, as cheap as can be.
+        if self._single is None:
+            self._single = SequentialEpisodes(self, block, start, 1)
+        else:
+            self._single.restart(block, start)
+        return self._single
 
     def _draw(self, size: int, rng: np.random.Generator) -> tuple[TaskBlock, int]:
-        """The next ``size`` tasks of the stream, drawing a new block when the last one is
-        used up: 1, 2, 4, ... episodes' worth, up to the block limit."""
+        """The first ``size`` tasks of a new block, drawn when the last one is used up:
+        1, 2, 4, ... episodes' worth, up to the block limit."""
         sampled = self._sampled
-        if sampled is None or self._sampled_used + size > len(sampled.tasks):
-            episodes = 1 if sampled is None else 2 * len(sampled.tasks) // size
-            episodes = min(episodes, max(1, self._block_limit // size))
-            tasks = self.settings.sample(episodes * size, rng)
-            self._sampled, self._sampled_used = TaskBlock.draw(tasks, self.settings, rng), 0
-        start = self._sampled_used
-        self._sampled_used += size
-        return self._sampled, start
+        episodes = 1 if sampled is None else 2 * len(sampled.tasks) // size
+        episodes = min(episodes, max(1, self._block_limit // size))
+        tasks = self.settings.sample(episodes * size, rng)
+        self._sampled, self._sampled_used = TaskBlock.draw(tasks, self.settings, rng), size
+        return self._sampled, 0
 
 
 class _ChainEpisodes(Episodes):
     """What both views share: k episodes on tasks ``start .. start + k`` of a block."""
 
+    # Slots: a single env makes one of these per reset, so attribute writes count.
+    __slots__ = ("source", "block", "size", "start", "settings", "n", "placed", "done")
+    __slots__ += ("decision", "relative")
+
     def __init__(self, source: ChainSource, block: TaskBlock, start: int, size: int) -> None:
-        self.source, self.block, self.size = source, block, size
-        self.settings = source.settings
-        self.index = np.arange(start, start + size)  # the episodes' tasks in the block
-        self.start = start
+        settings = source.settings
+        self.source, self.block, self.size, self.start = source, block, size, start
+        self.settings, self.n = settings, settings.n_subtasks
         self.placed = 0  # subtasks placed so far
-        self.decision = np.zeros((size, self.settings.n_subtasks), dtype=np.int64)
-        self.relative = self.settings.reward_mode == "relative"
-        self.best_cost = block.best_cost[start : start + size]
+        self.done = False
+        self.decision = np.zeros((size, self.n), dtype=np.int64)
+        self.relative = settings.reward_mode == "relative"
 
     @property
-    def done(self) -> bool:
-        return self.placed == self.settings.n_subtasks
+    def best_cost(self) -> np.ndarray:
+        """The episodes' optimal costs, (k,)."""
+        return self.block.best_cost[self.start : self.start + self.size]
+
+    @property
+    def index(self) -> np.ndarray:
+        """The episodes' tasks in the block, (k,)."""
+        return np.arange(self.start, self.start + self.size)
 
     @property
     def tasks(self) -> TaskBatch:
@@ -148,10 +168,6 @@ class _ChainEpisodes(Episodes):
     def _rewards(self, costs: np.ndarray) -> np.ndarray:
         return -(costs / self.best_cost) if self.relative else -costs
 
-    def _reward(self, cost: float) -> float:
-        """One episode's reward (a batch of one), in Python floats."""
-        return -(cost / float(self.best_cost[0])) if self.relative else -cost
-
     def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
         """The episode so far beside the optimum (:mod:`gym_mecoffload.chain.rendering`)."""
         index = self.start + i
@@ -167,30 +183,45 @@ class _ChainEpisodes(Episodes):
 class SequentialEpisodes(_ChainEpisodes):
     """``MecOffload-v0``'s episodes: one subtask of every task placed per step."""
 
+    __slots__ = ("layout", "fixed", "rows", "totals", "previous", "observation")
+    # A batch of one (the single env) keeps its state in Python scalars and lists.
+    __slots__ += ("_links", "_latency_links", "_energy_links", "_sums", "_row", "_before")
+    __slots__ += ("_slot_row", "_decision_row", "_scale")
+
     def __init__(self, source: ChainSource, block: TaskBlock, start: int, size: int) -> None:
         super().__init__(source, block, start, size)
         layout = source.layout
         self.layout = layout
         self.fixed = block.slots is None  # the paper's channel: no slot to show
         if size == 1:
-            # One episode's links [t][prev][p] (objective, latency, energy) as Python lists:
-            # per-step lookups on them are far cheaper than on numpy scalars.
-            self._links, self._latency_links, self._energy_links = block.measures[
-                ..., start
-            ].tolist()
-            self._sums = [0.0, 0.0, 0.0]  # objective, latency and energy so far
-            self._row = layout.first(block.features[start])
-            self._before = DEVICE  # the previous subtask's place
-            # Under a fluctuating channel each step shows the next slot's bandwidths.
-            self._slot_row = None if self.fixed else block.slot_features[start]
-            self.observation = self._row[None]
+            self._decision_row = self.decision[0]
+            self.restart(block, start)
         else:
+            self.rows = np.arange(start, start + size)  # the tasks in the block
             self.totals = np.zeros((3, size))  # objective, latency, energy so far
             self.previous = np.full(size, DEVICE, dtype=np.intp)
             self.observation = layout.build(block.features[start : start + size], 0, DEVICE)
 
+    def restart(self, block: TaskBlock, start: int) -> None:
+        """A batch of one starts over on task ``start`` of ``block`` (its arrays reused)."""
+        self.block, self.start, self.placed, self.done = block, start, 0, False
+        self.fixed = block.slots is None  # the paper's channel: no slot to show
+        # One episode's links [t][prev][p] (objective, latency, energy) as Python lists:
+        # per-step lookups on them are far cheaper than on numpy scalars.
+        self._links, self._latency_links, self._energy_links = block.measures[..., start].tolist()
+        self._sums = [0.0, 0.0, 0.0]  # objective, latency and energy so far
+        self._row = self.layout.first(block.features[start])
+        self._before = DEVICE  # the previous subtask's place
+        # Under a fluctuating channel each step shows the next slot's bandwidths.
+        self._slot_row = None if self.fixed else block.slot_features[start]
+        # Relative rewards are over the optimal cost.
+        self._scale = float(block.best_cost[start]) if self.relative else None
+
     def observations(self) -> np.ndarray:
-        return self.observation.copy()
+        return self._row[None].copy() if self.size == 1 else self.observation.copy()
+
+    def observation_one(self) -> np.ndarray:
+        return self._row.copy()
 
     def step_one(self, action: int) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
         if self.size != 1:
@@ -205,13 +236,15 @@ class SequentialEpisodes(_ChainEpisodes):
             self.layout.advance(self._row, t, previous, action)
         else:
             self.layout.advance(self._row, t, previous, action, self._slot_row[t + 1])
-        decision = self.decision[0]
-        decision[t] = action
+        self._decision_row[t] = action
         self._before = action
-        self.placed += 1
-        terminated = self.placed == self.settings.n_subtasks
-        info = final_info_one(self.block, self.start, decision, sums) if terminated else {}
-        return self._row.copy(), self._reward(step_cost), terminated, info
+        self.placed = t + 1
+        info = {}
+        if t + 1 == self.n:
+            self.done = True
+            info = final_info_one(self.block, self.start, self._decision_row, sums)
+        reward = -step_cost if self._scale is None else -(step_cost / self._scale)
+        return self._row.copy(), reward, self.done, info
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
         if self.size == 1:  # the single env's state lives in Python scalars
@@ -219,15 +252,16 @@ class SequentialEpisodes(_ChainEpisodes):
             final = self.final_infos(self._sums_array()) if terminated else None
             return np.array([reward]), final
         t = self.placed
-        links = self.block.step_links(t, self.index, self.previous, actions)  # (3, k)
+        links = self.block.step_links(t, self.rows, self.previous, actions)  # (3, k)
         self.totals += links  # subtask after subtask, as the single env adds them
         slots = None
         if not self.fixed:  # the next slot's bandwidths
-            slots = self.block.slot_features[self.index, min(t + 1, self.settings.n_subtasks)]
+            slots = self.block.slot_features[self.rows, min(t + 1, self.n)]
         self.layout.advance(self.observation, t, self.previous, actions, slots)
         self.decision[:, t] = actions
         self.previous = actions
         self.placed += 1
+        self.done = self.placed == self.n
         final = self.final_infos(self.totals) if self.done else None
         return self._rewards(links[0]), final
 
@@ -241,12 +275,14 @@ class SequentialEpisodes(_ChainEpisodes):
 class OneShotEpisodes(_ChainEpisodes):
     """``MecOffloadOneShot-v0``'s episodes: the whole decision in one step."""
 
+    __slots__ = ()
+
     def observations(self) -> np.ndarray:
         return self.block.features[self.start : self.start + self.size].copy()
 
     def step_one(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
         self.decision[0] = action
-        self.placed = self.settings.n_subtasks
+        self.placed, self.done = self.n, True
         # left_fold's order (the sequential env's), in plain Python: several times faster
         # for one task than the block's numpy path.
         totals, previous = [0.0, 0.0, 0.0], DEVICE
@@ -257,10 +293,15 @@ class OneShotEpisodes(_ChainEpisodes):
             previous = place
         info = final_info_one(self.block, self.start, self.decision[0], totals)
         observation = self.block.features[self.start].copy()
-        return observation, self._reward(info["cost"]), True, info
+        cost = info["cost"]
+        reward = -(cost / float(self.best_cost[0])) if self.relative else -cost
+        return observation, reward, True, info
+
+    def observation_one(self) -> np.ndarray:
+        return self.block.features[self.start].copy()
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
         self.decision[:] = actions
-        self.placed = self.settings.n_subtasks
+        self.placed, self.done = self.n, True
         final = self.block.final_infos(self.index, self.decision)
         return self._rewards(final["cost"]), final

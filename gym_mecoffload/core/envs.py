@@ -91,10 +91,9 @@ class EpisodesEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        self._episodes = self.source.start(
-            1, self.np_random, check_options(options), seed is not None
-        )
-        return self._episodes.observations()[0], {}
+        options = {} if options is None else check_options(options)
+        self._episodes = self.source.start(1, self.np_random, options, seed is not None)
+        return self._episodes.observation_one(), {}
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         episodes = self._episodes

@@ -59,16 +59,17 @@ class Episodes(ABC):
     """k episodes of one family stepped in lockstep: every episode has the same number of
     steps, so they start and end together."""
 
+    __slots__ = ()  # families may keep their state in slots: set on every reset
     size: int
-
-    @property
-    @abstractmethod
-    def done(self) -> bool:
-        """Whether the episodes have ended."""
+    done: bool  # whether the episodes have ended (an attribute or a property)
 
     @abstractmethod
     def observations(self) -> np.ndarray:
         """The current observations, (k, ...) in the single space's dtype: a fresh array."""
+
+    def observation_one(self) -> np.ndarray:
+        """A batch of one's current observation (a fresh array): the single env's."""
+        return self.observations()[0]
 
     @abstractmethod
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:

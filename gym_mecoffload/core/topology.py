@@ -50,6 +50,7 @@ class Topology:
     link_bandwidth: tuple[int, ...]
     queued: tuple[bool, ...]
     routes: tuple[tuple[tuple[int, ...], ...], ...] = field(init=False, repr=False)
+    n_places: int = field(init=False, repr=False)  # P, a plain int: read on every env step
 
     def __post_init__(self) -> None:
         n = len(self.places)
@@ -62,6 +63,7 @@ class Topology:
         for a, b in self.links:
             if not (0 <= a < n and 0 <= b < n) or a == b:
                 raise ValueError(f"link ({a}, {b}) must join two different places of {n}")
+        object.__setattr__(self, "n_places", n)
         object.__setattr__(self, "routes", tuple(self._route_from(a) for a in range(n)))
 
     def _route_from(self, source: int) -> tuple[tuple[int, ...], ...]:
@@ -78,10 +80,6 @@ class Topology:
         if missing:
             raise ValueError(f"no route from {self.places[source]} to {missing}")
         return tuple(route[b] for b in range(len(self.places)))
-
-    @property
-    def n_places(self) -> int:
-        return len(self.places)
 
     @property
     def max_hops(self) -> int:
