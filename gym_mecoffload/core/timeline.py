@@ -71,9 +71,18 @@ class Timeline:
             arrival = np.where(moving, end, arrival)
         return arrival
 
-    def run(self, place: np.ndarray, ready: np.ndarray, seconds: np.ndarray) -> np.ndarray:
-        """Run work of ``seconds`` (N,) at ``place`` once it is ``ready``; with contention a
+    def run(
+        self,
+        place: np.ndarray,
+        ready: np.ndarray,
+        seconds: np.ndarray,
+        release: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Run work of ``seconds`` (N,) at ``place`` once it is ``ready`` and, if given, not
+        before its ``release`` time (N,) (a task that arrives later); with contention a
         queued CPU first finishes what it already holds. Returns the finish times (N,)."""
+        if release is not None:
+            ready = np.maximum(ready, release)
         if self.cpus is None:
             return ready + seconds
         rows = np.arange(len(place))

@@ -87,3 +87,34 @@ def test_queued_cpus_run_one_at_a_time_and_the_cloud_never_waits():
         _timeline(contention=False).run(np.array([DEVICE]), np.array([7.0]), np.array([1.0]))[0]
         == 8.0
     )
+
+
+def test_work_waits_for_its_release_time():
+    timeline = _timeline(contention=True)
+    finish = timeline.run(np.array([DEVICE]), np.array([1.0]), np.array([2.0]), np.array([4.0]))
+    assert finish[0] == 6.0  # released at 4, not ready-at-1
+    assert timeline.run(np.array([DEVICE]), np.array([0.0]), np.array([1.0]))[0] == 7.0
+
+
+def test_the_timeline_gives_the_chain_models_latency():
+    """A chain played on the timeline (each subtask's input moved, then run, the output
+    returned) takes the chain model's additive latency, computed without it."""
+    from gym_mecoffload.chain.model import latency, sample_states
+
+    rng = np.random.default_rng(3)
+    tasks = sample_states(200, n_subtasks=5, rng=rng)
+    decisions = rng.integers(0, 3, size=(200, 5))
+    for contention in (False, True):  # one task per system: nothing ever queues
+        timeline = Timeline(
+            DEVICE_EDGE_CLOUD, [tasks.edge_bandwidth, tasks.cloud_bandwidth], contention=contention
+        )
+        hz = np.stack([tasks.device_hz, tasks.edge_hz, tasks.cloud_hz], axis=1)
+        rows, everyone = np.arange(200), np.ones(200, dtype=bool)
+        now, where = np.zeros(200), np.zeros(200, dtype=np.int64)
+        for t in range(5):
+            place = decisions[:, t]
+            now = timeline.transfer(tasks.data[:, t], where, place, now, everyone)
+            now = timeline.run(place, now, tasks.cycles[:, t] / hz[rows, place])
+            where = place
+        now = timeline.transfer(tasks.data[:, 5], where, np.zeros(200, np.int64), now, everyone)
+        assert np.allclose(now, latency(tasks, decisions), rtol=1e-12, atol=0)
