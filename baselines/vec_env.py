@@ -3,14 +3,15 @@
 SB3 steps its vector envs in its own convention: infos as one dict per
 sub-env, the last observation of a finished episode in
 ``info["terminal_observation"]``, the next episode started on the same step.
-:class:`MecOffloadSB3VecEnv` gives exactly that over
-:class:`~gym_mecoffload.MecOffloadVectorEnv` (or the one-shot one), so SB3's
-DQN and PPO train on N sub-envs stepped together in numpy instead of N
+:class:`MecOffloadSB3VecEnv` gives exactly that over any registered id's native
+vector env (the core's ``EpisodesVectorEnv``, stepped in its same-step mode), so
+SB3's DQN and PPO train on N sub-envs stepped together in numpy instead of N
 Python envs in a ``DummyVecEnv``.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,62 +25,32 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
-from gym_mecoffload.chain.envs import MecOffloadOneShotVectorEnv, MecOffloadVectorEnv
-from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload import VECTOR_ENTRY_POINTS
 from gym_mecoffload.chain.wrappers import decode_joint_actions
-from gym_mecoffload.channels import Channel
-from gym_mecoffload.core.objective import Objective
-from gym_mecoffload.core.scenario import Scenario
 from gym_mecoffload.core.topology import N_PLACES
-
-VECTOR_ENVS = {
-    "MecOffload-v0": MecOffloadVectorEnv,
-    "MecOffloadOneShot-v0": MecOffloadOneShotVectorEnv,
-}
 
 
 class MecOffloadSB3VecEnv(VecEnv):
     """An SB3 ``VecEnv`` of ``n_envs`` sub-envs of ``env_id``, stepped in numpy.
 
     Args:
-        env_id: ``"MecOffload-v0"`` or ``"MecOffloadOneShot-v0"``.
+        env_id: a registered id (``gym_mecoffload.ENV_IDS``).
         n_envs: sub-envs.
-        joint_actions: for the one-shot env, one ``Discrete(3**n)`` action per
+        joint_actions: for ``MecOffloadOneShot-v0``, one ``Discrete(3**n)`` action per
             whole decision (as ``JointActionWrapper``), the paper's DQN.
-        The other arguments are the env's (see ``MecOffloadEnv``).
+        env_kwargs: the env's keyword arguments (see its docstring), as ``gym.make``'s.
     """
 
     def __init__(
-        self,
-        env_id: str,
-        n_envs: int,
-        *,
-        n_subtasks: int = 6,
-        scenario: str | Scenario = "paper",
-        objective: str | Objective = "latency",
-        task_pool: TaskBatch | None = None,
-        reward_mode: str = "absolute",
-        channel: str | Channel = "static",
-        outage_probability: float = 0.0,
-        render_mode: str | None = None,
-        joint_actions: bool = False,
+        self, env_id: str, n_envs: int, *, joint_actions: bool = False, **env_kwargs: Any
     ) -> None:
-        if env_id not in VECTOR_ENVS:
-            raise ValueError(f"env_id must be one of {sorted(VECTOR_ENVS)}; got {env_id!r}")
+        if env_id not in VECTOR_ENTRY_POINTS:
+            raise ValueError(f"env_id must be one of {sorted(VECTOR_ENTRY_POINTS)}; got {env_id!r}")
         if joint_actions and env_id != "MecOffloadOneShot-v0":
             raise ValueError("joint_actions needs env_id='MecOffloadOneShot-v0'")
-        self.vector = VECTOR_ENVS[env_id](
-            num_envs=n_envs,
-            n_subtasks=n_subtasks,
-            scenario=scenario,
-            objective=objective,
-            task_pool=task_pool,
-            channel=channel,
-            outage_probability=outage_probability,
-            reward_mode=reward_mode,
-            render_mode=render_mode,
-            autoreset_mode="same_step",
-        )
+        module, name = VECTOR_ENTRY_POINTS[env_id].split(":")
+        vector_class = getattr(importlib.import_module(module), name)
+        self.vector = vector_class(num_envs=n_envs, autoreset_mode="same_step", **env_kwargs)
         self.joint_actions = joint_actions
         action_space = self.vector.single_action_space
         if joint_actions:

@@ -15,6 +15,7 @@ import gym_mecoffload
 from baselines.dqn import train_dqn
 from baselines.ppo import train_ppo
 from baselines.vec_env import MecOffloadSB3VecEnv
+from gym_mecoffload.dag.graphs import generate_dags
 
 ENV_IDS = sorted(gym_mecoffload.CHAIN_ENV_IDS)
 
@@ -45,6 +46,24 @@ def test_sb3_vec_env_equals_dummy_vec_env(env_id):
     rng = np.random.default_rng(0)
     for _ in range(10):
         actions = rng.integers(0, 3, size=(3, *dummy.action_space.shape))
+        native.step_async(actions)
+        dummy.step_async(actions)
+        assert_same(native.step_wait(), dummy.step_wait())
+
+
+def test_sb3_vec_env_serves_the_dag_family_as_dummy_vec_env_does():
+    """Every family's vector env steps in the same-step convention SB3 wants: the DAG env's
+    too, checked against SB3's DummyVecEnv over single envs on a pool of one graph."""
+    pool = generate_dags(1, n_subtasks=5, rng=np.random.default_rng(2))
+    kwargs = {"n_subtasks": 5, "task_pool": pool, "contention": True}
+    native = MecOffloadSB3VecEnv("MecOffloadDag-v0", 3, **kwargs)
+    dummy = DummyVecEnv([lambda: gym.make("MecOffloadDag-v0", **kwargs) for _ in range(3)])
+    native.seed(0)
+    dummy.seed(0)
+    assert_same(native.reset(), dummy.reset())
+    rng = np.random.default_rng(0)
+    for _ in range(12):  # two episodes and a bit: the same-step autoresets included
+        actions = rng.integers(0, 3, size=3)
         native.step_async(actions)
         dummy.step_async(actions)
         assert_same(native.step_wait(), dummy.step_wait())
