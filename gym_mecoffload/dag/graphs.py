@@ -151,19 +151,57 @@ _EDGE = re.compile(
     r'^\s*"?([A-Za-z0-9_]+)"?\s*->\s*"?([A-Za-z0-9_]+)"?\s*(?:\[([^\]]*)\])?\s*;?\s*$'
 )
 _ATTRIBUTE = re.compile(r'([A-Za-z_]+)\s*=\s*"?\s*([^",\s]+)\s*"?')
+# A decimal numeral in ASCII, as daggen and write_gv print them (no "1_000", no other
+# scripts' digits, which Python's float() would take).
+_NUMERAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# The attributes daggen writes (size, alpha; expect_size in some generated sets) and
+# write_gv's input and output bytes.
+_NODE_ATTRIBUTES = ("size", "alpha", "expect_size", "input", "output")
+_EDGE_ATTRIBUTES = ("size", "expect_size")
 
 
-def _attributes(path: Path, line_number: int, text: str) -> dict[str, float]:
+def _attributes(
+    path: Path, line_number: int, text: str, allowed: tuple[str, ...]
+) -> dict[str, float]:
     values = {}
     for key, raw in _ATTRIBUTE.findall(text or ""):
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{path}:{line_number}: {key}={raw!r} is not a number") from None
+        if key not in allowed:
+            raise ValueError(
+                f"{path}:{line_number}: unknown attribute {key!r}; allowed here: {list(allowed)}"
+            )
+        if key in values:
+            raise ValueError(f"{path}:{line_number}: attribute {key!r} is given twice")
+        if not _NUMERAL.fullmatch(raw):
+            known = raw.lower().lstrip("+-") in ("nan", "inf", "infinity")
+            why = "must be finite and >= 0" if known else "is not a number"
+            raise ValueError(f"{path}:{line_number}: {key}={raw!r} {why}")
+        value = float(raw)
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{path}:{line_number}: {key}={raw!r} must be finite and >= 0")
         values[key] = value
     return values
+
+
+def _read_text(path: Path) -> str:
+    """A .gv file's text: a regular file of at most ``_MAX_GV_BYTES`` in UTF-8. A FIFO or a
+    device would block or never end, so only regular files are read, and never more than
+    the limit (a file may say it is empty and not be, as /proc's do)."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a .gv file")
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    if not path.is_file():
+        raise ValueError(
+            f"{path} is not a regular file (a FIFO or a device?); read_gv reads .gv files only"
+        )
+    with path.open("rb") as handle:
+        data = handle.read(_MAX_GV_BYTES + 1)
+    if len(data) > _MAX_GV_BYTES:
+        raise ValueError(f"{path} is larger than {_MAX_GV_BYTES} bytes; not a daggen task")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a UTF-8 text file: {error}") from None
 
 
 def read_gv(
@@ -185,55 +223,70 @@ def read_gv(
     keywords; ``input_data`` (bytes) goes to every source and ``output_data`` to
     every sink unless a node carries its own ``input`` / ``output`` attributes
     (what :func:`write_gv` writes). Subtasks are renumbered in a topological order
-    (ties by their order in the file). A malformed file, an unknown node, a
-    self-loop, a duplicate or a cycle is refused with the line or nodes named.
+    (ties by their order in the file). An edge daggen wrote twice (the same endpoints
+    and attributes) is one edge. A malformed file, an unknown node or attribute, a node
+    without ``size``, a self-loop, a duplicate that differs, text after the closing
+    ``}`` or a cycle is refused with the line or nodes named.
     """
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, not a .gv file")
-    if path.stat().st_size > _MAX_GV_BYTES:
-        raise ValueError(f"{path} is larger than {_MAX_GV_BYTES} bytes; not a daggen task")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path} is not a UTF-8 text file: {error}") from None
+    text = _read_text(path)
     nodes: dict[str, dict[str, float]] = {}
     links: dict[tuple[str, str], float] = {}
-    opened = False
+    edge_lines: dict[tuple[str, str], tuple[int, dict[str, float]]] = {}
+    opened = closed = False
     for line_number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("//")[0].strip()
         if not line or line.startswith("#"):
             continue
+        if closed:
+            raise ValueError(f"{path}:{line_number}: text after the graph's closing '}}': {raw!r}")
         if not opened:
             if not re.match(r"^(strict\s+)?digraph\b[^{]*\{$", line):
                 raise ValueError(f"{path}:{line_number}: expected 'digraph ... {{'; got {raw!r}")
             opened = True
             continue
         if line == "}":
-            opened = False
-            break
+            closed = True
+            continue
         edge = _EDGE.match(line)
         if edge:
             source, target, attributes = edge.groups()
             if source == target:
                 raise ValueError(f"{path}:{line_number}: a self-loop on node {source!r}")
-            if (source, target) in links:
-                raise ValueError(f"{path}:{line_number}: a second edge {source} -> {target}")
-            links[(source, target)] = _attributes(path, line_number, attributes).get("size", 0.0)
+            values = _attributes(path, line_number, attributes, _EDGE_ATTRIBUTES)
+            if (source, target) in edge_lines:
+                first, earlier = edge_lines[(source, target)]
+                if earlier == values:  # daggen draws a parent twice and writes it twice
+                    continue
+                raise ValueError(
+                    f"{path}:{line_number}: a second edge {source} -> {target} with other "
+                    f"attributes than line {first}'s: {values} against {earlier}"
+                )
+            edge_lines[(source, target)] = (line_number, values)
+            links[(source, target)] = values.get("size", 0.0)
             continue
         node = _NODE.match(line)
         if node:
             name, attributes = node.groups()
             if name in ("graph", "node", "edge"):
-                continue  # DOT's default attribute statements
+                raise ValueError(
+                    f"{path}:{line_number}: DOT's default attribute statements ({name} [...]) "
+                    "are not read; give every node and edge its own attributes"
+                )
             if name in nodes:
                 raise ValueError(f"{path}:{line_number}: node {name!r} is declared twice")
-            nodes[name] = _attributes(path, line_number, attributes)
+            values = _attributes(path, line_number, attributes, _NODE_ATTRIBUTES)
+            if "size" not in values:
+                raise ValueError(
+                    f"{path}:{line_number}: node {name!r} has no size (its work, which "
+                    "cycles_per_size turns into CPU cycles)"
+                )
+            nodes[name] = values
             if len(nodes) > _MAX_GV_SUBTASKS:
                 raise ValueError(f"{path} has more than {_MAX_GV_SUBTASKS} nodes")
             continue
         raise ValueError(f"{path}:{line_number}: not a node or an edge statement: {raw!r}")
-    if opened or not nodes:
+    if not closed or not nodes:
         raise ValueError(f"{path} is not a complete digraph with nodes (missing '}}' or empty)")
     unknown = sorted({name for pair in links for name in pair} - set(nodes))
     if unknown:
@@ -261,7 +314,7 @@ def read_gv(
         ]
     )
     return DagBatch(
-        cycles=np.array([[nodes[name].get("size", 0.0) * factor for name in order]]),
+        cycles=np.array([[nodes[name]["size"] * factor for name in order]]),
         edges=edges,
         edge_data=edge_data,
         input_data=inputs[None],
@@ -305,6 +358,13 @@ def write_gv(
     cycles / ``cycles_per_size``, edge ``size`` bytes, and every node carries its
     ``input`` and ``output`` bytes, so :func:`read_gv` gives the task back (with the
     platform as keywords). Numbers are written with 17 significant digits: exact."""
+    if not isinstance(dags, DagBatch):
+        raise TypeError(f"dags must be a DagBatch; got {type(dags).__name__}")
+    index = check_count("index", index, 0, len(dags) - 1, f" (dags holds {len(dags)} tasks)")
+    factor = real_number("cycles_per_size", cycles_per_size)
+    if not (math.isfinite(factor) and factor > 0):
+        # read_gv refuses what a zero, negative or infinite factor would write
+        raise ValueError(f"cycles_per_size must be finite and > 0; got {cycles_per_size!r}")
     task = dags[index]
     n = task.n_subtasks
     lines = ["// written by gym_mecoffload.dag.write_gv", "digraph G {"]
