@@ -113,6 +113,14 @@ def check_count(name: str, value: Any, low: int, high: int | None = None, why: s
     return int(value)
 
 
+def check_switch(name: str, value: Any) -> bool:
+    """``value`` as a bool if it is one (Python's or numpy's), else a TypeError naming
+    ``name``: a truthy string such as ``"no"`` must not switch a model on."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False); got {value!r}")
+    return bool(value)
+
+
 def holds_integers_below(array: np.ndarray, limit: int) -> bool:
     """Whether ``array`` holds integers (not bools) in [0, limit): places, joint actions."""
     return (

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gym_mecoffload.core.checks import check_switch
 from gym_mecoffload.core.objective import Objective, as_objective
 from gym_mecoffload.dag.model import DagBatch, cost
 from gym_mecoffload.dag.solvers import best_known, solve_milp
@@ -36,7 +37,7 @@ def label(
     """``dags``' expert placements: the MILP without contention; with it,
     :func:`~gym_mecoffload.dag.solvers.best_known` (exact where n allows)."""
     objective = as_objective(objective)
-    if not contention:
+    if not check_switch("contention", contention):
         result = solve_milp(dags, objective)
         values = cost(dags, result.decisions, objective)
         return Labels(result.decisions, values, result.values, np.ones(len(dags), bool))

@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from gym_mecoffload.core.checks import FieldBatch, check_representable, first_bad, real_array
+from gym_mecoffload.core.checks import (
+    FieldBatch,
+    check_representable,
+    check_switch,
+    first_bad,
+    real_array,
+)
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.objective import Objective, as_objective
 from gym_mecoffload.core.timeline import Timeline
@@ -270,7 +276,7 @@ class Schedule:
         objective: str | Objective = "latency",
     ) -> None:
         self.dags = require_dags(dags)
-        self.contention = contention
+        self.contention = check_switch("contention", contention)
         self.objective = as_objective(objective)
         # The device's joules: per byte between places, and per subtask run on the device.
         self.joules_per_byte = np.moveaxis(

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from gym_mecoffload.core.checks import check_switch
 from gym_mecoffload.core.objective import Objective, as_objective
 from gym_mecoffload.core.topology import DEVICE, N_PLACES
 from gym_mecoffload.dag.model import (
@@ -237,7 +238,7 @@ def optimal(
 ) -> np.ndarray:
     """The exact optimum (N, n): the MILP without contention; with contention, exhaustive
     search up to :data:`MAX_EXHAUSTIVE_CONTENTION` subtasks (beyond, use :func:`best_known`)."""
-    if contention:
+    if check_switch("contention", contention):
         _check_size(dags, MAX_EXHAUSTIVE_CONTENTION, "the exact optimum with contention")
         return exhaustive(dags, objective, contention=True)
     return solve_milp(dags, objective).decisions

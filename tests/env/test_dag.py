@@ -659,3 +659,24 @@ def test_write_gv_refuses_what_read_gv_would_refuse(tmp_path, kwargs, error, mes
     with pytest.raises(error, match=message):
         write_gv(dags, tmp_path / "task.gv", **kwargs)
     assert not (tmp_path / "task.gv").exists()
+
+
+@pytest.mark.parametrize("contention", ["no", None, 0, 1])
+def test_contention_is_a_bool_not_a_truthy_value(contention):
+    dags = generate_dags(1, n_subtasks=3, rng=np.random.default_rng(0))
+    places = np.zeros((1, 3), dtype=np.int64)
+    for call in (
+        lambda: makespan(dags, places, contention=contention),
+        lambda: cost(dags, places, contention=contention),
+        lambda: solvers.optimal(dags, contention=contention),
+        lambda: solvers.heft(dags, contention=contention),
+    ):
+        with pytest.raises(TypeError, match="contention must be a bool"):
+            call()
+
+
+@pytest.mark.parametrize("seed", ["5", 1.7, True])
+def test_the_dag_vector_env_refuses_a_seed_that_is_not_an_int(seed):
+    vector = MecOffloadDagVectorEnv(2, n_subtasks=4)
+    with pytest.raises(TypeError, match="seed must be an int or None"):
+        vector.reset(seed=seed)

@@ -278,3 +278,27 @@ def test_batch_observations_match_the_env():
         )
         observation, *_ = env.step(place)
         previous = place
+
+
+@pytest.mark.parametrize("env_id", ["MecOffload-v0", "MecOffloadDag-v0"])
+def test_a_refused_reset_leaves_the_episode_as_it_was(env_id):
+    """A reset refused for its options must not restart the step count on the old task:
+    the episode goes on where it was and ends after n steps in all, its cost theirs."""
+    kwargs = {"n_subtasks": 6}
+    env, twin = (gym.make(env_id, **kwargs).unwrapped for _ in range(2))
+    env.reset(seed=3)
+    twin.reset(seed=3)
+    for place in (1, 2, 0):
+        env.step(place)
+        twin.step(place)
+    with pytest.raises(ValueError, match="reset options may hold only"):
+        env.reset(options={"bogus": 1})
+    bad = {"state": {"cycles": [1e9] * 2}} if env_id == "MecOffload-v0" else {"dag": "a.gv"}
+    with pytest.raises((ValueError, TypeError)):  # a task of the wrong size, or no DagBatch
+        env.reset(options=bad)
+    for step in range(3):
+        *_, terminated, _, info = env.step(1)
+        *_, twin_terminated, _, twin_info = twin.step(1)
+        assert terminated == twin_terminated == (step == 2)
+    assert info["cost"] == twin_info["cost"]
+    assert np.array_equal(info["decision"], twin_info["decision"])
