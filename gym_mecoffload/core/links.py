@@ -59,6 +59,13 @@ class Slots(FieldBatch):
             raise ValueError(
                 f"attempts must be integers >= 1; got {first_bad(attempts, attempts < 1)}"
             )
+        # Checked in their own dtype: an unsigned 2**64 - 1 would wrap to -1 as an int64.
+        too_many = attempts > np.iinfo(np.int64).max
+        if too_many.any():
+            raise ValueError(
+                f"attempts must be at most {np.iinfo(np.int64).max} (an int64); "
+                f"got {first_bad(attempts, too_many)}"
+            )
         for name, array in (
             ("edge_bandwidths", edge),
             ("cloud_bandwidths", cloud),

@@ -118,3 +118,13 @@ def test_the_timeline_gives_the_chain_models_latency():
             where = place
         now = timeline.transfer(tasks.data[:, 5], where, np.zeros(200, np.int64), now, everyone)
         assert np.allclose(now, latency(tasks, decisions), rtol=1e-12, atol=0)
+
+
+def test_attempts_that_wrap_around_as_int64_are_refused():
+    from gym_mecoffload.core.links import Slots
+
+    shape = (1, 7)
+    with pytest.raises(ValueError, match="attempts must be at most 9223372036854775807"):
+        Slots(np.ones(shape), np.ones(shape), np.full(shape, 2**64 - 1, dtype=np.uint64))
+    fine = Slots(np.ones(shape), np.ones(shape), np.full(shape, 3, dtype=np.uint8))
+    assert fine.attempts.dtype == np.int64 and (fine.attempts == 3).all()
