@@ -34,7 +34,8 @@ class MecOffloadSB3VecEnv(VecEnv):
     """An SB3 ``VecEnv`` of ``n_envs`` sub-envs of ``env_id``, stepped in numpy.
 
     Args:
-        env_id: a registered id (``gym_mecoffload.ENV_IDS``).
+        env_id: a registered id whose native vector env is on the core's adapters
+            (``gym_mecoffload.ENV_IDS``, or another family's with a ``vector_entry_point``).
         n_envs: sub-envs.
         joint_actions: for ``MecOffloadOneShot-v0``, one ``Discrete(3**n)`` action per
             whole decision (as ``JointActionWrapper``), the paper's DQN.
@@ -44,12 +45,21 @@ class MecOffloadSB3VecEnv(VecEnv):
     def __init__(
         self, env_id: str, n_envs: int, *, joint_actions: bool = False, **env_kwargs: Any
     ) -> None:
-        if env_id not in VECTOR_ENTRY_POINTS:
-            raise ValueError(f"env_id must be one of {sorted(VECTOR_ENTRY_POINTS)}; got {env_id!r}")
+        entry_point = VECTOR_ENTRY_POINTS.get(env_id)
+        if entry_point is None and env_id in gym.registry:
+            entry_point = getattr(gym.spec(env_id), "vector_entry_point", None)
+        if entry_point is None:
+            raise ValueError(
+                f"env_id must be a registered id with a native vector env (a vector_entry_point"
+                f" on the core's adapters), e.g. {sorted(VECTOR_ENTRY_POINTS)}; got {env_id!r}"
+            )
         if joint_actions and env_id != "MecOffloadOneShot-v0":
             raise ValueError("joint_actions needs env_id='MecOffloadOneShot-v0'")
-        module, name = VECTOR_ENTRY_POINTS[env_id].split(":")
-        vector_class = getattr(importlib.import_module(module), name)
+        if callable(entry_point):
+            vector_class = entry_point
+        else:
+            module, name = entry_point.split(":")
+            vector_class = getattr(importlib.import_module(module), name)
         self.vector = vector_class(num_envs=n_envs, autoreset_mode="same_step", **env_kwargs)
         self.joint_actions = joint_actions
         action_space = self.vector.single_action_space

@@ -44,12 +44,15 @@ from gym_mecoffload.core.scenario import SCENARIOS, Range, Scenario, as_scenario
 from gym_mecoffload.core.topology import (
     CLOUD,
     DEVICE,
+    DEVICE_EDGE_CLOUD,
     EDGE,
     N_PLACES,
     PLACES,
     PLATFORM_FIELDS,
     platform_arrays,
 )
+
+check_places = DEVICE_EDGE_CLOUD.check_places  # decisions (N, n) of places 0, 1, 2
 
 __all__ = [
     "CLOUD",
@@ -75,6 +78,7 @@ __all__ = [
     "as_scenario",
     "check_count",
     "check_decisions",
+    "check_places",
     "check_indices",
     "cost",
     "energy",

@@ -21,7 +21,7 @@ def log(message: str) -> None:
 
 
 def add_executor_arguments(parser: argparse.ArgumentParser, parts: str) -> None:
-    """``--executor``, ``--workers`` and ``--address``; read them with :func:`executor_options`."""
+    """``--executor``, ``--workers`` and ``--address``; read them with :func:`executor_from`."""
     group = parser.add_argument_group("where the independent parts run")
     group.add_argument(
         "--executor",

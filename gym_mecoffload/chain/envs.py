@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gym_mecoffload.chain.blocks import EnvSettings
 from gym_mecoffload.chain.episodes import ChainSource
 from gym_mecoffload.chain.model import TaskBatch
 from gym_mecoffload.chain.observations import SequentialLayout
+from gym_mecoffload.chain.settings import EnvSettings
 from gym_mecoffload.channels.processes import Channel, ChannelModel
 from gym_mecoffload.core.envs import EpisodesEnv, EpisodesVectorEnv
 from gym_mecoffload.core.episodes import RewardMode

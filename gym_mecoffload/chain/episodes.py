@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from gym_mecoffload.chain.blocks import EnvSettings, TaskBlock, final_info_one
+from gym_mecoffload.chain.blocks import TaskBlock, final_info_one
 from gym_mecoffload.chain.model import TaskBatch
 from gym_mecoffload.chain.observations import SequentialLayout, n_features
 from gym_mecoffload.chain.rendering import render_ansi, render_rgb
+from gym_mecoffload.chain.settings import EnvSettings
 from gym_mecoffload.core.checks import holds_integers_below
 from gym_mecoffload.core.episodes import OBS_HIGH, Episodes, EpisodeSource
 from gym_mecoffload.core.links import Slots

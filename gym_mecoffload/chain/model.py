@@ -37,7 +37,14 @@ from gym_mecoffload.core.checks import (
 )
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.links import Slots
-from gym_mecoffload.core.objective import KAPPA, RX_POWER, TX_POWER, Objective, as_objective
+from gym_mecoffload.core.objective import (
+    KAPPA,
+    RX_POWER,
+    TX_POWER,
+    Objective,
+    as_objective,
+    device_joules,
+)
 from gym_mecoffload.core.scenario import Scenario, as_scenario
 from gym_mecoffload.core.topology import (
     DEVICE,
@@ -205,7 +212,7 @@ def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
 def _energy_terms(batch: TaskBatch, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
     run = np.zeros((batch.n_subtasks, N_PLACES, batch.n_tasks))
     with np.errstate(over="ignore"):  # an overflow is refused just below, with its cause
-        run[:, DEVICE] = objective.kappa * batch.cycles.T * batch.device_hz**2
+        run[:, DEVICE] = device_joules(objective, batch.cycles.T, batch.device_hz)
         per_byte = DEVICE_EDGE_CLOUD.per_byte_joules(
             bandwidths(batch), objective.tx_power, objective.rx_power
         )
@@ -368,8 +375,7 @@ def stage_costs_one(
         return run, DEVICE_EDGE_CLOUD.per_byte_one([b1, b2])
 
     def energy_terms() -> tuple[list[list[float]], list[list[float]]]:
-        square = device_hz**2
-        run = [[objective.kappa * c * square, 0.0, 0.0] for c in cycles]
+        run = [[device_joules(objective, c, device_hz), 0.0, 0.0] for c in cycles]
         power = (objective.tx_power, objective.rx_power)
         return run, DEVICE_EDGE_CLOUD.per_byte_one([b1, b2], power)
 

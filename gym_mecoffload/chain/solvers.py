@@ -1,4 +1,4 @@
-"""Exact and heuristic offloading policies over a :class:`~gym_mecoffload.model.TaskBatch`.
+"""Exact and heuristic offloading policies over a :class:`~gym_mecoffload.chain.model.TaskBatch`.
 
 Every solver takes a batch (and an objective) and returns int8 decisions of
 shape (N, n): 0 device, 1 edge, 2 cloud (SPEC sections 2 and 3).
@@ -66,7 +66,7 @@ def optimal_q(batch: TaskBatch, objective: str | Objective = "latency") -> np.nd
     ``q[i, t, prev, p]`` is the least cost of finishing task i when subtask
     t - 1 sits at place ``prev`` (the device for t = 0), subtask t is put at
     ``p`` and every later subtask is placed optimally: the link of
-    :class:`~gym_mecoffload.model.LinkCosts` plus the best cost to go.
+    :class:`~gym_mecoffload.chain.model.LinkCosts` plus the best cost to go.
     ``q[i, 0, DEVICE].min()`` is the optimal cost.
     """
     q = np.empty((require_batch(batch).n_subtasks, N_PLACES, N_PLACES, batch.n_tasks))

@@ -9,7 +9,8 @@
 * :mod:`~gym_mecoffload.core.links`: link realisations over transfer slots;
 * :mod:`~gym_mecoffload.core.timeline`: resources with free-at times, transfers over routes;
 * :mod:`~gym_mecoffload.core.episodes`: reward and render modes, the episodes protocol;
-* :mod:`~gym_mecoffload.core.envs`: gymnasium's line and the vector envs' autoreset modes.
+* :mod:`~gym_mecoffload.core.envs`: the one pair of env adapters (``EpisodesEnv``,
+  ``EpisodesVectorEnv``), gymnasium's line and the autoreset modes.
 
 The families (:mod:`gym_mecoffload.chain`, :mod:`gym_mecoffload.channels`,
 :mod:`gym_mecoffload.dag`) build on these and never on each other's private names.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from gym_mecoffload.core.checks import real_number
 
@@ -50,6 +51,12 @@ class Objective:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be finite and >= 0; got {value!r}")
+
+
+def device_joules(objective: Objective, cycles: Any, device_hz: Any) -> Any:
+    """Joules the device's CPU spends running ``cycles`` at ``device_hz`` (arrays broadcast,
+    or Python floats): ``kappa * cycles * device_hz**2``, in that order everywhere."""
+    return objective.kappa * cycles * device_hz**2
 
 
 def as_objective(objective: str | Objective) -> Objective:

@@ -28,6 +28,12 @@ class Timeline:
     def __init__(self, topology: Topology, bandwidths: list[np.ndarray], *, contention: bool):
         self.topology = topology
         self.contention = contention
+        needed = max(topology.link_bandwidth) + 1
+        if len(bandwidths) != needed:
+            raise ValueError(
+                f"the topology's links run at {needed} bandwidths (its link_bandwidth indices); "
+                f"got {len(bandwidths)} bandwidth arrays"
+            )
         self.route_links = topology.route_links()  # (P, P, hops), -1 past a route's end
         self.hops = topology.max_hops
         self.link_bandwidths = np.stack([bandwidths[k] for k in topology.link_bandwidth], axis=1)

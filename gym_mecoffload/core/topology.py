@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gym_mecoffload.core.checks import first_bad, holds_integers_below, real_array
+from gym_mecoffload.core.checks import check_count, first_bad, holds_integers_below, real_array
 
 DEVICE, EDGE, CLOUD = 0, 1, 2
 PLACES = ("device", "edge", "cloud")
@@ -202,6 +202,7 @@ class Topology:
         """The device, ``n_edges`` edge servers and the cloud: the device reaches edge s over
         its own wireless link (bandwidth index s - 1), edge s reaches the cloud over its
         backhaul (index n_edges + s - 1); device <-> cloud goes through the first edge."""
+        n_edges = check_count("n_edges", n_edges, 1)
         edges = range(1, n_edges + 1)
         cloud = n_edges + 1
         links: list[tuple[int, int]] = []

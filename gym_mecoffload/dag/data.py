@@ -15,7 +15,8 @@ import numpy as np
 from gym_mecoffload.core.checks import check_count, real_array
 from gym_mecoffload.core.objective import Objective, as_objective
 from gym_mecoffload.core.scenario import Scenario
-from gym_mecoffload.dag.experts import Labels, label
+from gym_mecoffload.dag import experts
+from gym_mecoffload.dag.experts import Labels
 from gym_mecoffload.dag.graphs import DagGenerator
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.executors import Executor, as_executor, run_shards
@@ -206,7 +207,7 @@ def _label_shard(shard: _Shard) -> DagDataset:
     # Each shard draws from its own stream: the result does not depend on who runs it.
     rng = np.random.default_rng([shard.seed, shard.index])
     dags = shard.generator.generate(shard.size, rng)
-    labels = label(dags, shard.objective, contention=shard.contention)
+    labels = experts.label(dags, shard.objective, contention=shard.contention)
     return DagDataset.from_labels(dags, labels, shard.contention, shard.objective)
 
 

@@ -19,42 +19,6 @@ from gym_mecoffload.dag.episodes import DagEpisodes, DagSettings, DagSource
 from gym_mecoffload.dag.model import DagBatch
 
 
-def _settings(
-    n_subtasks: int,
-    fat: float,
-    density: float,
-    regularity: float,
-    jump: int,
-    scenario: str | Scenario,
-    contention: bool,
-    objective: str | Objective,
-    latency_weight: float,
-    kappa: float,
-    tx_power: float,
-    rx_power: float,
-    task_pool: DagBatch | DagDataset | None,
-    optimum: str,
-    reward_mode: RewardMode,
-) -> DagSettings:
-    return DagSettings.validate(
-        n_subtasks=n_subtasks,
-        fat=fat,
-        density=density,
-        regularity=regularity,
-        jump=jump,
-        scenario=scenario,
-        contention=contention,
-        objective=objective,
-        latency_weight=latency_weight,
-        kappa=kappa,
-        tx_power=tx_power,
-        rx_power=rx_power,
-        task_pool=task_pool,
-        optimum=optimum,
-        reward_mode=reward_mode,
-    )
-
-
 class MecOffloadDagEnv(EpisodesEnv):
     """
     ## Description
@@ -125,22 +89,22 @@ class MecOffloadDagEnv(EpisodesEnv):
         reward_mode: RewardMode = "absolute",
         render_mode: str | None = None,
     ) -> None:
-        settings = _settings(
-            n_subtasks,
-            fat,
-            density,
-            regularity,
-            jump,
-            scenario,
-            contention,
-            objective,
-            latency_weight,
-            kappa,
-            tx_power,
-            rx_power,
-            task_pool,
-            optimum,
-            reward_mode,
+        settings = DagSettings.validate(
+            n_subtasks=n_subtasks,
+            fat=fat,
+            density=density,
+            regularity=regularity,
+            jump=jump,
+            scenario=scenario,
+            contention=contention,
+            objective=objective,
+            latency_weight=latency_weight,
+            kappa=kappa,
+            tx_power=tx_power,
+            rx_power=rx_power,
+            task_pool=task_pool,
+            optimum=optimum,
+            reward_mode=reward_mode,
         )
         super().__init__(DagSource(settings, vector=False), render_mode)
 
@@ -195,22 +159,22 @@ class MecOffloadDagVectorEnv(EpisodesVectorEnv):
         render_mode: str | None = None,
         autoreset_mode: str | None = "next_step",
     ) -> None:
-        settings = _settings(
-            n_subtasks,
-            fat,
-            density,
-            regularity,
-            jump,
-            scenario,
-            contention,
-            objective,
-            latency_weight,
-            kappa,
-            tx_power,
-            rx_power,
-            task_pool,
-            optimum,
-            reward_mode,
+        settings = DagSettings.validate(
+            n_subtasks=n_subtasks,
+            fat=fat,
+            density=density,
+            regularity=regularity,
+            jump=jump,
+            scenario=scenario,
+            contention=contention,
+            objective=objective,
+            latency_weight=latency_weight,
+            kappa=kappa,
+            tx_power=tx_power,
+            rx_power=rx_power,
+            task_pool=task_pool,
+            optimum=optimum,
+            reward_mode=reward_mode,
         )
         super().__init__(DagSource(settings, vector=True), num_envs, render_mode, autoreset_mode)
 

@@ -318,10 +318,13 @@ class DagSource(EpisodeSource):
         self, size: int, rng: np.random.Generator, options: dict[str, Any], reseeded: bool
     ) -> DagEpisodes:
         if self.vector and options:
-            raise ValueError(f"the DAG vector env takes no reset options; got {options!r}")
+            raise ValueError(
+                f"the DAG vector env takes no reset options; got {sorted(options, key=str)}"
+            )
         if set(options) - {"dag"}:
             raise ValueError(
-                f"reset options may hold only 'dag' (a DagBatch of one); got {options!r}"
+                f"reset options may hold only 'dag' (a DagBatch of one); got "
+                f"{sorted(options, key=str)}"
             )
         settings = self.settings
         if "dag" not in options:

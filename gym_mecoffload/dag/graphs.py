@@ -106,7 +106,7 @@ def generate_dags(
         regularity: how much layer widths vary around their mean, [0, 1] (0: all equal).
         jump: how many layers up an edge may reach (>= 1).
         scenario: ranges of cycles and bytes (each edge's data, the first layer's input,
-            the sinks' output) and of the platform, as :class:`~gym_mecoffload.model.Scenario`.
+            the sinks' output) and of the platform, as :class:`~gym_mecoffload.core.scenario.Scenario`.
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")

@@ -1,10 +1,11 @@
 """DAG tasks (SPEC-DAG): the batch, the makespan with and without contention, energy, cost.
 
 A task is n subtasks in a topological order (every edge u -> v has u < v). Places,
-execution costs and per-byte transfer costs are the chain model's
-(:mod:`gym_mecoffload.model`): device 0, edge 1, cloud 2, and traffic between
-device and cloud passes through the edge. On a chain every number here equals
-the chain model's (tested).
+routes and per-byte costs are the core's device-edge-cloud topology
+(:mod:`gym_mecoffload.core.topology`, :mod:`gym_mecoffload.core.costs`): device 0,
+edge 1, cloud 2, and traffic between device and cloud passes through the edge; the
+schedule runs on the core's :class:`~gym_mecoffload.core.timeline.Timeline`. On a
+chain every number here equals the chain model's (tested).
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from gym_mecoffload.core.checks import (
     real_array,
 )
 from gym_mecoffload.core.costs import per_byte_costs
-from gym_mecoffload.core.objective import Objective, as_objective
+from gym_mecoffload.core.objective import Objective, as_objective, device_joules
 from gym_mecoffload.core.timeline import Timeline
 from gym_mecoffload.core.topology import (
     DEVICE,
     DEVICE_EDGE_CLOUD,
     PLATFORM_FIELDS,
     bandwidths,
+    place_hz,
     platform_arrays,
 )
 
@@ -47,7 +49,7 @@ class DagBatch(FieldBatch):
         input_data: (N, n) bytes of the task's input that each subtask reads from the device.
         output_data: (N, n) bytes each subtask returns to the device.
         device_hz, edge_hz, edge_bandwidth, cloud_bandwidth, cloud_hz: (N,) as
-            :class:`~gym_mecoffload.model.TaskBatch` (``cloud_hz`` may be ``inf``).
+            :class:`~gym_mecoffload.chain.model.TaskBatch` (``cloud_hz`` may be ``inf``).
     """
 
     cycles: np.ndarray
@@ -151,8 +153,7 @@ def require_dags(dags: Any) -> DagBatch:
 
 def run_seconds(dags: DagBatch) -> np.ndarray:
     """Execution seconds (N, n, 3) of each subtask at each place (the cloud's is 0 at inf Hz)."""
-    hz = np.stack([dags.device_hz, dags.edge_hz, dags.cloud_hz], axis=1)  # (N, 3)
-    return dags.cycles[:, :, None] / hz[:, None, :]
+    return dags.cycles[:, :, None] / place_hz(dags).T[:, None, :]
 
 
 def seconds_per_byte(dags: DagBatch) -> np.ndarray:
@@ -196,7 +197,7 @@ def energy(dags: DagBatch, decisions: Any, objective: str | Objective = "energy"
         0,
     )
     on_device = places == DEVICE
-    run = np.where(on_device, constants.kappa * dags.cycles * dags.device_hz[:, None] ** 2, 0.0)
+    run = np.where(on_device, device_joules(constants, dags.cycles, dags.device_hz[:, None]), 0.0)
     device = np.full_like(places, DEVICE)
     n = places.shape[1]
     moved = dags.edge_data * _pairs(
@@ -286,7 +287,7 @@ class Schedule:
             -1,
             0,
         )
-        self.device_joules = self.objective.kappa * dags.cycles * dags.device_hz[:, None] ** 2
+        self.device_joules = device_joules(self.objective, dags.cycles, dags.device_hz[:, None])
         self.energy = np.zeros(dags.n_tasks)
         size, n = dags.n_tasks, dags.n_subtasks
         self.run = run_seconds(dags)  # (N, n, 3)

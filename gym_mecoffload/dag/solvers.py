@@ -27,7 +27,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from gym_mecoffload.core.checks import check_switch
-from gym_mecoffload.core.objective import Objective, as_objective
+from gym_mecoffload.core.objective import Objective, as_objective, device_joules
 from gym_mecoffload.core.topology import DEVICE, N_PLACES
 from gym_mecoffload.dag.model import (
     DagBatch,
@@ -200,7 +200,7 @@ def _milp_one(
     constant = 0.0
     if w < 1.0:
         tx, rx = objective.tx_power / b1, objective.rx_power / b1
-        device_run = objective.kappa * task.cycles[0] * float(task.device_hz[0]) ** 2
+        device_run = device_joules(objective, task.cycles[0], float(task.device_hz[0]))
         constant = (1 - w) * float(device_run.sum())
         c[z1] += (1 - w) * (-device_run + inputs * tx + outputs * rx)
         if m:

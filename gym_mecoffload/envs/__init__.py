@@ -1,5 +1,5 @@
 """Forwards to the chain family's env classes (:mod:`gym_mecoffload.chain.envs`,
-:mod:`gym_mecoffload.chain.envs`, :mod:`gym_mecoffload.chain.wrappers`), kept so that
+:mod:`gym_mecoffload.chain.wrappers`), kept so that
 ``gym_mecoffload.envs`` imports keep working."""
 
 from gym_mecoffload.chain.envs import (

@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent.parent
 STUDIES = ("reproduce", "channels", "dag", "reward_modes")
+FORWARDERS = (*STUDIES, "sweeps", "plots")  # modules of baselines/ that forward to a study's
 
 # Run in a fresh interpreter: this one has long since imported numpy and matplotlib.
 IMPORT_THE_STUDIES = """
@@ -63,11 +64,7 @@ def test_the_old_path_forwards_every_public_name(name):
 
 
 def test_no_library_module_imports_a_study():
-    library = [
-        path
-        for path in (ROOT / "baselines").glob("*.py")
-        if path.stem not in STUDIES  # the forwarders
-    ]
+    library = [path for path in (ROOT / "baselines").glob("*.py") if path.stem not in FORWARDERS]
     assert {path.stem for path in library} >= {"dil", "kd", "evaluation", "policies"}
     for path in library:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -78,3 +75,9 @@ def test_no_library_module_imports_a_study():
             else:
                 continue
             assert not any(n.startswith("baselines.studies") for n in names), path.name
+
+
+@pytest.mark.parametrize("name", ["sweeps", "plots"])
+def test_the_study_helpers_import_from_their_old_paths(name):
+    old = importlib.import_module(f"baselines.{name}")
+    assert old is importlib.import_module(f"baselines.studies.{name}")

@@ -128,3 +128,10 @@ def test_attempts_that_wrap_around_as_int64_are_refused():
         Slots(np.ones(shape), np.ones(shape), np.full(shape, 2**64 - 1, dtype=np.uint64))
     fine = Slots(np.ones(shape), np.ones(shape), np.full(shape, 3, dtype=np.uint8))
     assert fine.attempts.dtype == np.int64 and (fine.attempts == 3).all()
+
+
+def test_bad_topologies_and_timelines_say_what_is_allowed():
+    with pytest.raises(ValueError, match=r"n_edges must be an integer >= 1"):
+        Topology.tiered(0)
+    with pytest.raises(ValueError, match="run at 2 bandwidths .* got 1"):
+        Timeline(DEVICE_EDGE_CLOUD, [np.array([1.0])], contention=False)
