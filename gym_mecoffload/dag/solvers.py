@@ -26,7 +26,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from gym_mecoffload.core.checks import check_switch
+from gym_mecoffload.core.checks import check_indices, check_switch, holds_integers_below
 from gym_mecoffload.core.objective import Objective, as_objective, device_joules
 from gym_mecoffload.core.topology import DEVICE, N_PLACES
 from gym_mecoffload.dag.model import (
@@ -123,6 +123,13 @@ def milp_next_place(
         raise ValueError(
             f"places must have shape {(len(dags), dags.n_subtasks)}; got {places.shape}"
         )
+    # -1 (not placed yet) or a place; 5 or 1.5 must not read as the cloud or the edge.
+    if places.dtype == bool or not holds_integers_below(places + 1, N_PLACES + 1):
+        raise ValueError(
+            "places must be integers: -1 (not placed yet), 0 (device), 1 (edge) or 2 (cloud); "
+            f"got {places!r:.200}"
+        )
+    current = check_indices("current", current, len(dags), dags.n_subtasks, "subtask indices")
     answers = np.empty(len(dags), dtype=np.int64)
     for i in range(len(dags)):
         completion, _ = _milp_one(dags[i], objective, places[i])

@@ -680,3 +680,23 @@ def test_the_dag_vector_env_refuses_a_seed_that_is_not_an_int(seed):
     vector = MecOffloadDagVectorEnv(2, n_subtasks=4)
     with pytest.raises(TypeError, match="seed must be an int or None"):
         vector.reset(seed=seed)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p, c: (np.where(p == 1, 5, p), c), "places must be integers: -1"),
+        (lambda p, c: (p + 0.5, c), "places must be integers: -1"),
+        (lambda p, c: (p.astype(bool), c), "places must be integers: -1"),
+        (lambda p, c: (p, np.array([4, 1])), r"current must hold subtask indices, in \[0, 3\]"),
+        (lambda p, c: (p, np.array([1.7, 1.0])), "current must be an integer"),
+    ],
+)
+def test_the_milp_expert_in_any_state_refuses_bad_states(change, message):
+    dags = generate_dags(2, n_subtasks=4, rng=np.random.default_rng(0))
+    places = np.full((2, 4), -1)
+    places[:, 0] = 1
+    current = np.array([1, 1])
+    assert solvers.milp_next_place(dags, places, current).shape == (2,)
+    with pytest.raises(ValueError, match=message):
+        solvers.milp_next_place(dags, *change(places, current))
