@@ -293,9 +293,12 @@ LinkLaw = UniformLink | RayleighLink | MarkovLink
 class ChannelModel:
     """A channel process bound to a scenario, with its outage probability.
 
+    Validated on construction, however it is made: a channel name or process, a preset
+    name or :class:`Scenario`.
+
     Attributes:
         channel: the process (:class:`StaticChannel` etc.).
-        outage_probability: q in [0, 1): each transfer attempt between two
+        outage_probability: q in [0, 0.999]: each transfer attempt between two
             different places fails with probability q and is repeated in full.
         scenario: the scenario whose ranges and floor the process uses.
     """
@@ -304,24 +307,25 @@ class ChannelModel:
     outage_probability: float
     scenario: Scenario
 
+    def __post_init__(self) -> None:
+        q = real_number("outage_probability", self.outage_probability)
+        if not 0.0 <= q <= 0.999:
+            raise ValueError(
+                "outage_probability must be in [0, 0.999] (at most 1,000 attempts per "
+                f"transfer on average; 1 would never deliver); got {self.outage_probability!r}"
+            )
+        object.__setattr__(self, "outage_probability", q)
+        object.__setattr__(self, "channel", as_channel(self.channel))
+        object.__setattr__(self, "scenario", as_scenario(self.scenario))
+        self.link_laws()  # refuses levels or floors that the scenario cannot represent
+
     @classmethod
     def build(
         cls, channel: str | Channel, outage_probability: float, scenario: str | Scenario
     ) -> ChannelModel:
-        """A validated model: clear errors for an unknown channel or a q outside [0, 1)."""
-        q = real_number("outage_probability", outage_probability)
-        if not 0.0 <= q < 1.0:
-            raise ValueError(
-                f"outage_probability must be in [0, 1) (1 would never deliver); got {outage_probability!r}"
-            )
-        if q > 0.999:
-            raise ValueError(
-                f"outage_probability must be at most 0.999 (1,000 attempts per transfer on "
-                f"average); got {outage_probability!r}"
-            )
-        model = cls(as_channel(channel), q, as_scenario(scenario))
-        model.link_laws()  # refuses levels or floors that the scenario cannot represent
-        return model
+        """A validated model (the constructor's checks: an unknown channel, a q outside
+        [0, 0.999], levels or floors the scenario cannot represent)."""
+        return cls(channel, outage_probability, scenario)
 
     @property
     def fixed(self) -> bool:

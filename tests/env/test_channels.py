@@ -23,8 +23,10 @@ from gym_mecoffload.channels.experts import (
     clairvoyant,
     rollout,
 )
+from gym_mecoffload.channels.processes import as_channel
 from gym_mecoffload.core.links import Slots
 from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.core.scenario import as_scenario
 
 CHANNELS = ["static", "iid", "markov", "rayleigh"]
 
@@ -378,10 +380,11 @@ def test_the_vector_env_replays_single_envs_given_the_same_slots(channel):
     [
         ({"channel": "fading"}, "channel must be one of"),
         ({"channel": 3}, "channel must be one of"),
-        ({"outage_probability": 1.0}, r"\[0, 1\)"),
-        ({"outage_probability": -0.1}, r"\[0, 1\)"),
-        ({"outage_probability": float("nan")}, r"\[0, 1\)"),
-        ({"outage_probability": 0.9999}, "at most 0.999"),
+        # The allowed range is stated as it is: [0, 0.999], not [0, 1).
+        ({"outage_probability": 1.0}, r"\[0, 0\.999\]"),
+        ({"outage_probability": -0.1}, r"\[0, 0\.999\]"),
+        ({"outage_probability": float("nan")}, r"\[0, 0\.999\]"),
+        ({"outage_probability": 0.9999}, r"\[0, 0\.999\]"),
         ({"outage_probability": "0.1"}, "real number"),
         ({"outage_probability": True}, "real number"),
     ],
@@ -486,3 +489,10 @@ def test_gymnasiums_checker_passes_on_every_channel(channel, env_id):
     from gymnasium.utils.env_checker import check_env
 
     check_env(gym.make(env_id, channel=channel, outage_probability=0.1).unwrapped)
+
+
+def test_a_channel_model_made_directly_is_checked_as_build_checks_it():
+    with pytest.raises(ValueError, match=r"outage_probability must be in \[0, 0\.999\]"):
+        ChannelModel(as_channel("static"), 1.5, as_scenario("paper"))
+    made = ChannelModel("markov", 0.1, "paper")  # names are turned into their values
+    assert made == ChannelModel.build("markov", 0.1, "paper")
