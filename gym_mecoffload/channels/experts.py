@@ -31,7 +31,7 @@ from gym_mecoffload.channels.processes import (
     ChannelModel,
     MarkovLink,
 )
-from gym_mecoffload.core.checks import check_indices
+from gym_mecoffload.core.checks import check_count, check_indices
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.links import Slots
 from gym_mecoffload.core.objective import Objective, as_objective
@@ -43,6 +43,9 @@ SequentialPolicy = Callable[[int, np.ndarray, np.ndarray, np.ndarray], np.ndarra
 # 0.4 ms per task of 6 subtasks. Its estimate moved by about 0.1% from 16 to 96 cells on the
 # paper's scenario (README); MdpExpert.expected_cost_bounds gives a proved, looser bracket.
 DEFAULT_CELLS = 16
+# The quadrature holds n_cells**2 channel states per task and subtask: 128 cells is 16K
+# states, about 0.4 MB per task of 6 subtasks; more is memory, not accuracy.
+MAX_CELLS = 128
 _CHUNK_ELEMENTS = 2**21  # tasks x states x 9 values in one backward pass (16 MB per array)
 
 
@@ -176,6 +179,8 @@ class MdpExpert(_Bound):
         objective: str | Objective = "latency",
         n_cells: int = DEFAULT_CELLS,
     ) -> None:
+        why = " (cells per link of the quadrature; it holds n_cells**2 states)"
+        n_cells = check_count("n_cells", n_cells, 1, MAX_CELLS, why)
         super().__init__(tasks, model, objective)
         self.laws = model.link_laws()
         self.n_cells = n_cells

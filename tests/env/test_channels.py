@@ -496,3 +496,11 @@ def test_a_channel_model_made_directly_is_checked_as_build_checks_it():
         ChannelModel(as_channel("static"), 1.5, as_scenario("paper"))
     made = ChannelModel("markov", 0.1, "paper")  # names are turned into their values
     assert made == ChannelModel.build("markov", 0.1, "paper")
+
+
+@pytest.mark.parametrize("n_cells", [0, -3, 20_000, "16", 2.5, True])
+def test_the_mdp_experts_quadrature_size_is_checked(n_cells):
+    model = ChannelModel.build("iid", 0.0, "paper")
+    tasks = sample_states(2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"n_cells must be an integer in \[1, 128\]"):
+        MdpExpert(tasks, model, n_cells=n_cells)
