@@ -22,6 +22,7 @@ when ``executor="ray"`` is asked for. On Ray:
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -139,12 +140,18 @@ def run_shards(
         the results, in the order of ``shards``.
     """
     executor = as_executor(executor)
+    if not callable(function):
+        raise TypeError(
+            f"function must be callable (one shard in, one result out); got {function!r}"
+        )
     retries = check_count("retries", retries, 0)
     if progress is not None and not isinstance(progress, str):
         raise TypeError(f"progress must be what the bar counts (a str) or None; got {progress!r}")
     shards = list(shards)
     if not shards:
         return []
+    if executor.name == "local" and executor.local_workers() > 1 and len(shards) > 1:
+        _check_picklable(function)  # Ray pickles with cloudpickle, which takes lambdas
     bar = _Progress(progress, len(shards))
     if executor.name == "ray":
         return _run_on_ray(function, shards, executor, retries, bar)
@@ -202,6 +209,18 @@ def _run_on_ray(
             ray.cancel(ref)
         raise
     return gathered.results()
+
+
+def _check_picklable(function: Callable) -> None:
+    """Workers receive ``function`` pickled: refuse, before any work, what cannot travel."""
+    try:
+        pickle.dumps(function)
+    except Exception as error:  # pickle raises several kinds for what it cannot take
+        raise TypeError(
+            "function must be picklable to run on other processes: a module-level function "
+            "or a functools.partial of one, not a lambda or a function defined inside "
+            f"another; {function!r} is not ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _apply(function: Callable[[Shard], Result], shard: Shard) -> Result:

@@ -136,3 +136,12 @@ def test_rng_and_seed_are_exclusive():
             generate_dataset(10, seed=bad)
     with pytest.raises(ValueError, match="shard_size must be an integer >= 1"):
         generate_dataset(10, seed=0, shard_size=0)
+
+
+def test_a_function_that_cannot_reach_the_workers_is_refused_before_any_work():
+    with pytest.raises(TypeError, match="function must be callable"):
+        run_shards(3, range(4))
+    with pytest.raises(TypeError, match="function must be picklable .* not a lambda"):
+        run_shards(lambda shard: shard, range(4), executor=Executor(workers=2))
+    # In this process nothing is pickled, so a lambda is fine there.
+    assert run_shards(lambda shard: shard + 1, range(3), executor=SEQUENTIAL) == [1, 2, 3]
