@@ -82,6 +82,17 @@ class Scenario:
                 raise ValueError(
                     f"{name} high bound {high!r} bytes/s is below min_bandwidth {self.min_bandwidth!r}"
                 )
+            # Refuse a range that can draw what a task refuses: numpy draws low + (high -
+            # low) * U with U a multiple of 2**-53, so from a range starting at 0 the
+            # smallest positive draw is (high - low) * 2**-53; bandwidths start at the floor.
+            if name.endswith("bandwidth"):
+                floor = max(low, self.min_bandwidth)
+                label = f"{name}'s lowest draw, max(low, min_bandwidth) = {floor!r},"
+                check_representable(name, np.array([floor]), label)
+            elif low == 0 and high > 0:
+                smallest = high * 2.0**-53
+                label = f"{name}'s smallest positive draw, high * 2**-53 = {smallest!r},"
+                check_representable(name, np.array([smallest]), label)
             object.__setattr__(self, name, (low, high))
 
     @classmethod

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from env_cases import MB, one_task
+from env_cases import MB, PAPER_RANGES, one_task
 
 from gym_mecoffload.chain.model import TaskBatch, cost, energy, latency, sample_states, step_costs
 from gym_mecoffload.chain.observations import features
@@ -236,3 +236,20 @@ def test_from_features_inverts_features_in_si_units():
     assert np.isinf(again.cloud_hz).all()
     with pytest.raises(ValueError, match=r"features must have shape \(N, 2n \+ 5\) with n >= 1"):
         TaskBatch.from_features(np.zeros((2, 8)))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"cycles": (0.0, 1e-28)}, "cycles's smallest positive draw"),
+        ({"data": (0.0, 1e-31)}, "data's smallest positive draw"),
+        ({"edge_bandwidth": (0.0, 1e-31), "min_bandwidth": 1e-300}, "edge_bandwidth's lowest draw"),
+    ],
+)
+def test_a_scenario_that_could_draw_what_a_task_refuses_is_refused(change, message):
+    """Before, such a scenario was accepted and then about half the resets (a tenth for
+    the bandwidth) refused its own draws as below the representable range."""
+    with pytest.raises(ValueError, match=message):
+        Scenario(**{**PAPER_RANGES, **change})
+    # A range a 2**-53 step above 0 stays representable: the paper's do.
+    Scenario(**PAPER_RANGES)
