@@ -133,10 +133,9 @@ def read_npz(
         wanted = expected(set(members))
         unknown, missing = sorted(set(members) - wanted), sorted(wanted - set(members))
         if unknown or missing:
-            raise ValueError(
-                f"{path} is not a gym_mecoffload {what}: it lacks {missing} and has "
-                f"unexpected members {unknown}"
-            )
+            wrong = [f"it lacks {missing}"] if missing else []
+            wrong += [f"it has unexpected members {unknown}"] if unknown else []
+            raise ValueError(f"{path} is not a gym_mecoffload {what}: {' and '.join(wrong)}")
         for name, member in members.items():
             _check_npy_header(path, archive, member, name)
     try:

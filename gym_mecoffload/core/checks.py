@@ -58,14 +58,21 @@ def real_array(name: str, value: Any, unit: str) -> np.ndarray:
         raise TypeError(f"{name} is missing: expected real numbers ({unit}); got None")
     try:
         array = np.asarray(value)
-    except ValueError as error:  # ragged nesting
+    except ValueError:  # ragged nesting
         raise ValueError(
-            f"{name} must be a rectangular array of numbers ({unit}): {error}"
+            f"{name} must be a rectangular array of numbers ({unit}): its rows have different "
+            f"lengths; got {value!r:.200}"
         ) from None
     if array.dtype == object and all(
         isinstance(v, REAL_TYPES) and not isinstance(v, bool) for v in array.ravel().tolist()
     ):
-        array = array.astype(np.float64)  # e.g. Python ints beyond int64
+        try:
+            array = array.astype(np.float64)  # e.g. Python ints beyond int64
+        except OverflowError:
+            raise ValueError(
+                f"{name} holds a number beyond a float64 (about 1.8e308; {unit}); "
+                f"got {value!r:.200}"
+            ) from None
     if array.dtype.kind not in "iuf":
         kind = {"b": "bools", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(
             array.dtype.kind, f"{array.dtype} values"

@@ -72,7 +72,7 @@ def test_round_trip_keeps_every_field_including_cloud_hz(tmp_path):
         (lambda a: a["costs"].__setitem__(2, a["costs"][2] * 0.5), r"task 2 has"),
         (lambda a: a.update(costs=a["costs"][:-1]), r"costs \(30,\) to match the states"),
         (lambda a: a.update(device_hz=np.array(["fast"] * 30)), r"device_hz must hold real numbers"),
-        (lambda a: a.update(extra=np.zeros(2)), r"unexpected members \['extra'\]"),
+        (lambda a: a.update(extra=np.zeros(2)), r"dataset: it has unexpected members \['extra'\]$"),
         (lambda a: a.pop("costs"), r"it lacks \['costs'\]"),
         (lambda a: a.update(data=a["data"].astype(np.complex128)), r"member 'data' has dtype complex128; numbers and strings only"),
     ],

@@ -35,6 +35,8 @@ from gym_mecoffload.core.scenario import Scenario
         (lambda: one_task(edge_bandwidth=1e6 + 0j), TypeError, r"got complex numbers"),
         (lambda: one_task(cloud_bandwidth={"b2": 1}), TypeError, r"state\['cloud_bandwidth'\] must hold real numbers"),
         (lambda: one_task(data=[[1.0], [1.0, 2.0]]), ValueError, r"state\['data'\] must be a rectangular array"),
+        (lambda: one_task(cycles=[[1e9, 2e9], [1e9]]), ValueError, r"its rows have different lengths"),
+        (lambda: one_task(cycles=[10**400]), ValueError, r"state\['cycles'\] holds a number beyond a float64"),
         (lambda: TaskBatch.from_state([1, 2]), TypeError, r"state must be a mapping"),
         (lambda: TaskBatch(cycles=[[True]], data=[[1.0, 1.0]], device_hz=1.0, edge_hz=1.0, edge_bandwidth=1.0, cloud_bandwidth=1.0), TypeError, r"cycles must hold real numbers"),
         # Counts.
