@@ -98,8 +98,18 @@ class DagDataset:
             raise ValueError(
                 "costs must be the decisions' finite costs (a damaged or forged dataset)"
             )
+        if not (np.isfinite(lower) & (lower >= 0)).all():
+            raise ValueError("lower_bound must be finite and >= 0 (a damaged or forged dataset)")
         if not (lower <= costs * (1 + 1e-9)).all():
             raise ValueError("lower_bound must not exceed the decisions' costs")
+        # Without contention the bound is the optimum: a label called exact must reach it.
+        proved = exact & (not self.contention)
+        if (costs[proved] > lower[proved] * (1 + 1e-6)).any():
+            i = int(np.flatnonzero(proved & (costs > lower * (1 + 1e-6)))[0])
+            raise ValueError(
+                f"task {i}'s label is called exact but costs {costs[i]!r}, above the optimum "
+                f"{lower[i]!r} it carries (a damaged or forged dataset)"
+            )
         for name, array in (
             ("decisions", decisions),
             ("costs", costs),
@@ -175,7 +185,7 @@ class DagDataset:
         arrays = read_npz(Path(path), "DAG dataset", lambda _: _MEMBERS)
         try:
             version = arrays["format_version"]
-            if version.shape != () or int(version) != _FORMAT_VERSION:
+            if version.shape != () or version.dtype.kind not in "iu" or version != _FORMAT_VERSION:
                 raise ValueError(f"format_version must be {_FORMAT_VERSION}")
             contention = arrays["contention"]
             if contention.shape != () or contention.dtype != bool:

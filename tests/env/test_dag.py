@@ -499,6 +499,21 @@ def test_damaged_dag_datasets_are_refused(tmp_path):
     (tmp_path / "flipped.npz").write_bytes(bytes(raw))
     with pytest.raises(ValueError):
         DagDataset.load(tmp_path / "flipped.npz")
+    # Forgeries that pass the cost check: a label called exact above its own optimum,
+    # a bound of -inf, a version that truncates to the right one.
+    worse = solvers.exhaustive(data.dags, contention=False)  # the optimum, then spoil it
+    spoiled = dict(arrays)
+    spoiled["decisions"] = np.where(worse == 0, 1, 0).astype(arrays["decisions"].dtype)
+    spoiled["costs"] = cost(data.dags, spoiled["decisions"])
+    assert (spoiled["costs"] > arrays["lower_bound"] * 1.01).any()
+    for name, forged, message in (
+        ("spoiled", spoiled, "called exact but costs"),
+        ("unbounded", dict(arrays, lower_bound=np.full(5, -np.inf)), "finite and >= 0"),
+        ("version", dict(arrays, format_version=np.array(1.5)), "format_version must be 1"),
+    ):
+        np.savez(tmp_path / f"{name}.npz", **forged)
+        with pytest.raises(ValueError, match=message):
+            DagDataset.load(tmp_path / f"{name}.npz")
 
 
 def test_the_objective_reaches_the_dag_env():
