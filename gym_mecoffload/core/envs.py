@@ -91,7 +91,7 @@ class EpisodesEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        options = {} if options is None else check_options(options)
+        options = check_options(options)
         self._episodes = self.source.start(1, self.np_random, options, seed is not None)
         return self._episodes.observation_one(), {}
 

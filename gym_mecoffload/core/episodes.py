@@ -83,7 +83,7 @@ class Episodes(ABC):
         info = {}
         if final is not None:
             info = {key: (v[0].item() if v.ndim == 1 else v[0].copy()) for key, v in final.items()}
-        return self.observations()[0], float(rewards[0]), final is not None, info
+        return self.observation_one(), float(rewards[0]), final is not None, info
 
     @abstractmethod
     def replay_options(self, i: int) -> dict[str, Any]:

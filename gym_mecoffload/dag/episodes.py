@@ -165,23 +165,19 @@ class DagSettings:
         pool = self.task_pool
         if pool is None:
             dags = self.generator.generate(size, rng)
-            labels = (
-                label(dags, self.objective, contention=self.contention)
-                if self.optimum == "milp"
-                else None
-            )
-            return dags, labels
+            return dags, self.expert_labels(dags)
         index = rng.integers(len(pool), size=size)
         if isinstance(pool, DagDataset):
             padded = _padded(pool[index], self.n_subtasks)
             return padded.dags, padded.labels
         dags = pad_dags(pool[index], self.n_subtasks)
-        labels = (
-            label(dags, self.objective, contention=self.contention)
-            if self.optimum == "milp"
-            else None
-        )
-        return dags, labels
+        return dags, self.expert_labels(dags)
+
+    def expert_labels(self, dags: DagBatch) -> Labels | None:
+        """The expert's labels of ``dags`` when the env asks for them (``optimum="milp"``)."""
+        if self.optimum != "milp":
+            return None
+        return label(dags, self.objective, contention=self.contention)
 
 
 def _padded(labels: DagDataset, n_subtasks: int) -> DagDataset:
@@ -337,10 +333,7 @@ class DagSource(EpisodeSource):
                 f"{settings.n_subtasks} subtasks; got {dag!r:.200}"
             )
         dags = pad_dags(dag, settings.n_subtasks)
-        labels = None
-        if settings.optimum == "milp":
-            labels = label(dags, settings.objective, contention=settings.contention)
-        return DagEpisodes(dags, labels, settings)
+        return DagEpisodes(dags, settings.expert_labels(dags), settings)
 
 
 def rollout(

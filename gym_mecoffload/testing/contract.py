@@ -17,10 +17,9 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector.utils import iterate
 
 from gym_mecoffload import VECTOR_ENTRY_POINTS
+from gym_mecoffload.core.envs import AUTORESET_MODES  # what ``autoreset_mode=`` takes
 from gym_mecoffload.testing.comparing import assert_same, assert_same_observation
 
-# What a vector env's ``autoreset_mode=`` argument takes, when it has one.
-AUTORESET_MODES = ("next_step", "same_step")
 # Where a same-step autoreset puts the finished episodes: 1.x's names, then 0.29's.
 _FINAL_OBS_KEYS = ("final_obs", "final_observation")
 _FINAL_KEYS = (*_FINAL_OBS_KEYS, "final_info")
