@@ -9,7 +9,7 @@ import numpy as np
 
 from gym_mecoffload.core.checks import check_switch
 from gym_mecoffload.core.objective import Objective, as_objective
-from gym_mecoffload.dag.model import DagBatch, cost
+from gym_mecoffload.dag.model import DagBatch
 from gym_mecoffload.dag.solvers import best_known, solve_milp
 
 
@@ -39,7 +39,6 @@ def label(
     objective = as_objective(objective)
     if not check_switch("contention", contention):
         result = solve_milp(dags, objective)
-        values = cost(dags, result.decisions, objective)
-        return Labels(result.decisions, values, result.values, np.ones(len(dags), bool))
+        return Labels(result.decisions, result.values, result.lower_bound, result.exact)
     found = best_known(dags, objective)
     return Labels(found.decisions, found.cost, found.lower_bound, np.full(len(dags), found.exact))

@@ -20,35 +20,47 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from gym_mecoffload.core.checks import check_indices, check_switch, holds_integers_below
+from gym_mecoffload.core.checks import (
+    check_count,
+    check_indices,
+    check_switch,
+    holds_integers_below,
+)
 from gym_mecoffload.core.objective import Objective, as_objective, device_joules
 from gym_mecoffload.core.topology import DEVICE, N_PLACES
 from gym_mecoffload.dag.model import (
     DagBatch,
     Schedule,
+    check_decisions_dag,
     cost,
+    energy,
     priority_order,
     require_dags,
     run_seconds,
+    seconds_per_byte,
 )
 
 MAX_EXHAUSTIVE_SUBTASKS = 12  # 531,441 placements per task
 MAX_EXHAUSTIVE_CONTENTION = 9  # 19,683 schedules per task, each simulated subtask by subtask
 _EXHAUSTIVE_CHUNK = 20_000  # placements evaluated at once
-# HiGHS stops at a relative gap of 1e-4 by default; the expert must be exact to rounding.
+# A label is exact when its simulated cost is within this relative gap of HiGHS's proved
+# bound. HiGHS aims at 1e-9 (its default, 1e-4, is too loose for an expert); the bound it
+# proves carries its feasibility tolerance (1e-7, absolute, on the scaled program).
+MILP_GAP = 1e-6
 # HiGHS's options, tried in turn: its presolve rarely ends in "Solve error" on a task it
 # then solves without presolve (1 of about 7,300 tasks at n = 10 and 20 in our checks).
-# The gap stays 1e-9 either way: the answer is the optimum, only found another way.
 _MILP_ATTEMPTS = (
     {"mip_rel_gap": 1e-9, "presolve": True},
     {"mip_rel_gap": 1e-9, "presolve": False},
 )
+_CLIP = 2.0  # scaled terms above this many reference costs cannot be paid by the optimum
 
 
 def _check_size(dags: DagBatch, limit: int, what: str) -> None:
@@ -70,41 +82,83 @@ def exhaustive(
         MAX_EXHAUSTIVE_CONTENTION if contention else MAX_EXHAUSTIVE_SUBTASKS,
         "exhaustive search",
     )
-    n = dags.n_subtasks
-    every = np.array(list(itertools.product(range(N_PLACES), repeat=n)), dtype=np.int64)
-    best = np.empty((len(dags), n), dtype=np.int64)
+    every = _placements(np.full(dags.n_subtasks, -1))
+    best = np.empty((len(dags), dags.n_subtasks), dtype=np.int64)
     for i in range(len(dags)):
-        values = np.empty(len(every))
-        for start in range(0, len(every), _EXHAUSTIVE_CHUNK):
-            block = every[start : start + _EXHAUSTIVE_CHUNK]
-            repeated = dags[np.full(len(block), i)]
-            values[start : start + len(block)] = cost(
-                repeated, block, objective, contention=contention
-            )
-        best[i] = every[int(np.argmin(values))]
+        best[i] = _best_of(dags[i], every, objective, contention)
     return best
+
+
+def _placements(fixed: np.ndarray) -> np.ndarray:
+    """Every placement (3^free, n) that keeps the places ``fixed`` (-1: free), in
+    lexicographic order."""
+    free = np.flatnonzero(fixed < 0)
+    every = np.tile(np.asarray(fixed, dtype=np.int64), (N_PLACES ** len(free), 1))
+    every[:, free] = np.array(list(itertools.product(range(N_PLACES), repeat=len(free))))
+    return every
+
+
+def _best_of(
+    task: DagBatch, placements: np.ndarray, objective: str | Objective, contention: bool
+) -> np.ndarray:
+    """The cheapest of ``placements`` for one task, ties to the first."""
+    values = np.empty(len(placements))
+    for start in range(0, len(placements), _EXHAUSTIVE_CHUNK):
+        block = placements[start : start + _EXHAUSTIVE_CHUNK]
+        values[start : start + len(block)] = cost(
+            task[np.zeros(len(block), dtype=np.int64)], block, objective, contention=contention
+        )
+    return placements[int(np.argmin(values))].copy()
 
 
 @dataclass(frozen=True)
 class MilpResult:
-    """The MILP's placements (N, n), objective values (N,) and HiGHS's seconds per task (N,)."""
+    """The MILP's answers for N tasks (see the module docstring).
+
+    Attributes:
+        decisions: (N, n) places.
+        values: (N,) the decisions' costs, simulated (seconds, joules or their weighted sum).
+        lower_bound: (N,) a proved lower bound on each task's optimum (HiGHS's dual bound,
+            or the optimum itself where exhaustive search found it).
+        exact: (N,) bool: the decision is optimal within :data:`MILP_GAP` (relative), proved
+            by HiGHS's bound against its simulated cost, or by exhaustive search.
+        seconds: (N,) the time spent per task (HiGHS and any fallback).
+    """
 
     decisions: np.ndarray
     values: np.ndarray
+    lower_bound: np.ndarray
+    exact: np.ndarray
     seconds: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Solved:
+    places: np.ndarray
+    cost: float
+    bound: float
+    exact: bool
+
+
 def solve_milp(dags: DagBatch, objective: str | Objective = "latency") -> MilpResult:
-    """The exact optimum without contention, one MILP per task (see the module docstring)."""
+    """The optimum without contention, one MILP per task, each proved within
+    :data:`MILP_GAP` or marked not exact (see the module docstring)."""
     require_dags(dags)
     objective = as_objective(objective)
     decisions = np.empty((len(dags), dags.n_subtasks), dtype=np.int64)
-    values, seconds = np.empty(len(dags)), np.empty(len(dags))
+    values, bounds, seconds = np.empty(len(dags)), np.empty(len(dags)), np.empty(len(dags))
+    exact = np.empty(len(dags), dtype=bool)
     for i in range(len(dags)):
         started = time.perf_counter()
-        decisions[i], values[i] = _milp_one(dags[i], objective)
+        solved = _solve_one(dags[i], objective, np.full(dags.n_subtasks, -1), task_index=i)
+        decisions[i], values[i], bounds[i], exact[i] = (
+            solved.places,
+            solved.cost,
+            solved.bound,
+            solved.exact,
+        )
         seconds[i] = time.perf_counter() - started
-    return MilpResult(decisions, values, seconds)
+    return MilpResult(decisions, values, bounds, exact, seconds)
 
 
 def milp_next_place(
@@ -132,14 +186,107 @@ def milp_next_place(
     current = check_indices("current", current, len(dags), dags.n_subtasks, "subtask indices")
     answers = np.empty(len(dags), dtype=np.int64)
     for i in range(len(dags)):
-        completion, _ = _milp_one(dags[i], objective, places[i])
-        answers[i] = completion[int(current[i])]
+        completion = _solve_one(dags[i], objective, places[i].astype(np.int64), task_index=i)
+        answers[i] = completion.places[int(current[i])]
     return answers
 
 
-def _milp_one(
-    task: DagBatch, objective: Objective, fixed: np.ndarray | None = None
-) -> tuple[np.ndarray, float]:
+def _serial_costs(task: DagBatch, places: np.ndarray, objective: Objective) -> np.ndarray:
+    """Upper bounds (k,) on the costs of k placements of one task, without a simulation:
+    the makespan is at most every run and transfer one after another; the energy is exact."""
+    k = len(places)
+    rows = np.zeros(k, dtype=np.int64)
+    w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
+    total = np.zeros(k)
+    if w > 0.0:
+        per_byte = seconds_per_byte(task)[0]  # (3, 3)
+        run = run_seconds(task)[0]  # (n, 3)
+        serial = run[np.arange(task.n_subtasks), places].sum(axis=1)
+        serial = serial + (task.input_data[0] * per_byte[DEVICE, places]).sum(axis=1)
+        serial = serial + (task.output_data[0] * per_byte[places, DEVICE]).sum(axis=1)
+        sources, targets = np.nonzero(task.edges[0])
+        moved = task.edge_data[0, sources, targets]
+        serial = serial + (moved * per_byte[places[:, sources], places[:, targets]]).sum(axis=1)
+        total += w * serial
+    if w < 1.0:
+        total += (1.0 - w) * energy(task[rows], places, objective)
+    return total
+
+
+def _solve_one(
+    task: DagBatch, objective: Objective, fixed: np.ndarray, *, task_index: int
+) -> _Solved:
+    """One task's optimum with the places ``fixed`` (-1: free): HiGHS on the scaled model,
+    checked against the simulated cost; else exhaustive search; else the best found."""
+    n = task.n_subtasks
+    # The three uniform completions bound the optimum from above: that bound sets the scale.
+    uniform = np.where(fixed >= 0, fixed, np.arange(N_PLACES)[:, None])
+    ceilings = _serial_costs(task, uniform, objective)
+    best = int(np.argmin(ceilings))
+    if ceilings[best] == 0.0:  # costs are >= 0: nothing beats it
+        return _Solved(uniform[best], 0.0, 0.0, True)
+    incumbent, incumbent_cost = None, np.inf
+    model = _milp_model(task, objective, fixed, float(ceilings[best]))
+    bound = 0.0
+    for options in _MILP_ATTEMPTS:
+        result = milp(
+            model.c,
+            integrality=model.integrality,
+            bounds=model.bounds,
+            constraints=model.constraints,
+            options=options,
+        )
+        if result.x is not None:
+            places = np.rint(result.x[:n]).astype(np.int64) + np.rint(result.x[n : 2 * n]).astype(
+                np.int64
+            )
+            value = float(cost(task, places[None], objective)[0])
+            if value < incumbent_cost:
+                incumbent, incumbent_cost = places, value
+        dual = getattr(result, "mip_dual_bound", None)
+        if result.success and dual is not None and np.isfinite(dual):
+            bound = max(bound, (float(dual) + model.constant) * model.unit)
+        if incumbent is not None and incumbent_cost - bound <= MILP_GAP * incumbent_cost:
+            return _Solved(incumbent, incumbent_cost, min(bound, incumbent_cost), True)
+    free = int((fixed < 0).sum())
+    if free <= MAX_EXHAUSTIVE_SUBTASKS:
+        places = _best_of(task, _placements(fixed), objective, False)
+        value = float(cost(task, places[None], objective)[0])
+        return _Solved(places, value, value, True)
+    uniform_costs = cost(task[np.zeros(N_PLACES, dtype=np.int64)], uniform, objective)
+    if incumbent is None or uniform_costs.min() < incumbent_cost:
+        incumbent, incumbent_cost = uniform[np.argmin(uniform_costs)], float(uniform_costs.min())
+    warnings.warn(
+        f"task {task_index}: HiGHS did not prove its placement within a relative gap of "
+        f"{MILP_GAP:g} ({result.message}) and n = {n} is beyond exhaustive search; its label "
+        "is the best placement found, marked not exact",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return _Solved(incumbent, incumbent_cost, min(bound, incumbent_cost), False)
+
+
+@dataclass(frozen=True)
+class _MilpModel:
+    c: np.ndarray
+    integrality: np.ndarray
+    bounds: Bounds
+    constraints: LinearConstraint
+    constant: float  # the objective's part that no variable carries, in units
+    unit: float  # the cost of one unit of the scaled objective
+
+
+def _milp_model(
+    task: DagBatch, objective: Objective, fixed: np.ndarray, reference: float
+) -> _MilpModel:
+    """SPEC-DAG section 3's program in units of ``reference`` (a placement's cost > 0), so
+    that HiGHS's absolute tolerances mean the same at every scale of seconds and joules.
+
+    Every term a placement can pay (a run, a transfer, a joule) is at most its cost, so a
+    term above twice the reference is clipped there: any placement paying it costs more
+    than twice the reference and cannot be optimal, in the clipped program or the true one,
+    while the coefficients stay within a few orders of magnitude HiGHS accepts.
+    """
     n = task.n_subtasks
     sources, targets = np.nonzero(task.edges[0])
     m = len(sources)
@@ -148,8 +295,14 @@ def _milp_one(
     pos1, neg1, abs2 = 3 * n + np.arange(m), 3 * n + m + np.arange(m), 3 * n + 2 * m + np.arange(m)
     makespan = 3 * n + 3 * m
     size = makespan + 1
+    w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
     b1, b2 = float(task.edge_bandwidth[0]), float(task.cloud_bandwidth[0])
-    run = run_seconds(task)[0]  # (n, 3): device, edge, cloud seconds
+    inputs, outputs = task.input_data[0], task.output_data[0]
+    moved = task.edge_data[0, sources, targets]
+
+    def clipped(values: np.ndarray | float, scale: float) -> np.ndarray:
+        return np.minimum(np.asarray(values, dtype=np.float64) * scale, _CLIP)
+
     rows, cols, data, upper = [], [], [], []
 
     def row(
@@ -164,80 +317,87 @@ def _milp_one(
             data.append(np.broadcast_to(np.asarray(coefficient, dtype=np.float64), (count,)))
         upper.extend(np.broadcast_to(np.asarray(bound, dtype=np.float64), (count,)).tolist())
 
-    # Execution: run = device + (edge - device) z1 + (cloud - edge) z2.
-    gain_edge, gain_cloud = run[:, 1] - run[:, 0], run[:, 2] - run[:, 1]
     row([(z2, 1.0), (z1, -1.0)], 0.0, n)  # z2 <= z1: the cloud is beyond the edge
-    # The task's input reaches v: finish[v] >= input[v] (z1/b1 + z2/b2) + run[v].
-    inputs = task.input_data[0]
-    row(
-        [(z1, inputs / b1 + gain_edge), (z2, inputs / b2 + gain_cloud), (finish, -1.0)],
-        -run[:, 0],
-        n,
-    )
-    if m:
+    c = np.zeros(size)
+    if w > 0.0:  # times, in units of reference / w seconds
+        t = w / reference
+        run = clipped(run_seconds(task)[0], t)  # (n, 3): device, edge, cloud
+        gain_edge, gain_cloud = run[:, 1] - run[:, 0], run[:, 2] - run[:, 1]
+        # The task's input reaches v: finish[v] >= input[v] (z1/b1 + z2/b2) + run[v], where
+        # run = device + (edge - device) z1 + (cloud - edge) z2.
+        row(
+            [
+                (z1, clipped(inputs / b1, t) + gain_edge),
+                (z2, clipped(inputs / b2, t) + gain_cloud),
+                (finish, -1.0),
+            ],
+            -run[:, 0],
+            n,
+        )
+        if m:
+            # finish[v] >= finish[u] + moved (|dz1| / b1 + |dz2| / b2) + run[v]
+            to_edge, to_cloud = clipped(moved / b1, t), clipped(moved / b2, t)
+            row(
+                [
+                    (finish[sources], 1.0),
+                    (finish[targets], -1.0),
+                    (pos1, to_edge),
+                    (neg1, to_edge),
+                    (abs2, to_cloud),
+                    (z1[targets], gain_edge[targets]),
+                    (z2[targets], gain_cloud[targets]),
+                ],
+                -run[targets, 0],
+                m,
+            )
+        row(
+            [
+                (finish, 1.0),
+                (z1, clipped(outputs / b1, t)),
+                (z2, clipped(outputs / b2, t)),
+                (makespan, -1.0),
+            ],
+            0.0,
+            n,
+        )
+        c[makespan] = 1.0
+    if m:  # pos1 - neg1 = z1[v] - z1[u], abs2 >= |z2[v] - z2[u]|
         row([(z1[targets], 1.0), (z1[sources], -1.0), (pos1, -1.0)], 0.0, m)
         row([(z1[sources], 1.0), (z1[targets], -1.0), (neg1, -1.0)], 0.0, m)
         row([(z2[targets], 1.0), (z2[sources], -1.0), (abs2, -1.0)], 0.0, m)
         row([(z2[sources], 1.0), (z2[targets], -1.0), (abs2, -1.0)], 0.0, m)
-        moved = task.edge_data[0, sources, targets]
-        # finish[v] >= finish[u] + moved (|dz1| / b1 + |dz2| / b2) + run[v]
-        row(
-            [
-                (finish[sources], 1.0),
-                (finish[targets], -1.0),
-                (pos1, moved / b1),
-                (neg1, moved / b1),
-                (abs2, moved / b2),
-                (z1[targets], gain_edge[targets]),
-                (z2[targets], gain_cloud[targets]),
-            ],
-            -run[targets, 0],
-            m,
-        )
-    outputs = task.output_data[0]
-    row([(finish, 1.0), (z1, outputs / b1), (z2, outputs / b2), (makespan, -1.0)], 0.0, n)
+    constant = 0.0
+    if w < 1.0:  # the device's joules, linear in z1 and the pos/neg parts
+        e = (1.0 - w) / reference
+        tx, rx = objective.tx_power / b1, objective.rx_power / b1
+        device_run = clipped(device_joules(objective, task.cycles[0], float(task.device_hz[0])), e)
+        constant = float(device_run.sum())
+        c[z1] += -device_run + clipped(inputs * tx, e) + clipped(outputs * rx, e)
+        if m:
+            c[pos1] += clipped(moved * tx, e)
+            c[neg1] += clipped(moved * rx, e)
     matrix = sparse.csr_matrix(
         (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
         shape=(len(upper), size),
     )
-    # Objective: w T + (1 - w) E; the device's energy is linear in z1 and the pos/neg parts.
-    w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
-    c = np.zeros(size)
-    c[makespan] = w
-    constant = 0.0
-    if w < 1.0:
-        tx, rx = objective.tx_power / b1, objective.rx_power / b1
-        device_run = device_joules(objective, task.cycles[0], float(task.device_hz[0]))
-        constant = (1 - w) * float(device_run.sum())
-        c[z1] += (1 - w) * (-device_run + inputs * tx + outputs * rx)
-        if m:
-            c[pos1] += (1 - w) * moved * tx
-            c[neg1] += (1 - w) * moved * rx
     integrality = np.zeros(size)
     integrality[: 2 * n] = 1
     lower = np.zeros(size)
     high = np.full(size, np.inf)
     high[: 2 * n] = 1.0
-    if fixed is not None:  # places already chosen: z1 = [place >= edge], z2 = [place = cloud]
-        chosen = np.flatnonzero(np.asarray(fixed) >= 0)
-        for z, threshold in ((z1, 1), (z2, 2)):
-            value = (np.asarray(fixed)[chosen] >= threshold).astype(float)
-            lower[z[chosen]] = value
-            high[z[chosen]] = value
-    for options in _MILP_ATTEMPTS:
-        result = milp(
-            c,
-            integrality=integrality,
-            bounds=Bounds(lower, high),
-            constraints=LinearConstraint(matrix, -np.inf, np.array(upper)),
-            options=options,
-        )
-        if result.success:
-            break
-    else:
-        raise RuntimeError(f"HiGHS found no solution for this task: {result.message}")
-    places = np.rint(result.x[z1]).astype(np.int64) + np.rint(result.x[z2]).astype(np.int64)
-    return places, float(result.fun + constant)
+    chosen = np.flatnonzero(fixed >= 0)  # places already chosen: z1 = [>= edge], z2 = [cloud]
+    for z, threshold in ((z1, 1), (z2, 2)):
+        value = (fixed[chosen] >= threshold).astype(float)
+        lower[z[chosen]] = value
+        high[z[chosen]] = value
+    return _MilpModel(
+        c,
+        integrality,
+        Bounds(lower, high),
+        LinearConstraint(matrix, -np.inf, np.array(upper)),
+        constant,
+        reference,
+    )
 
 
 def optimal(
@@ -268,11 +428,15 @@ def best_known(
     """The best placement with contention: exhaustive when n allows, else the best of the
     MILP's (no-contention) placement, HEFT's, and a local search from each (``sweeps``
     passes of single-subtask moves, each kept if it lowers the contention cost)."""
+    sweeps = check_count("sweeps", sweeps, 0)
     milp_result = solve_milp(dags, objective)
     if dags.n_subtasks <= MAX_EXHAUSTIVE_CONTENTION:
         decisions = exhaustive(dags, objective, contention=True)
         return BestKnown(
-            decisions, cost(dags, decisions, objective, contention=True), milp_result.values, True
+            decisions,
+            cost(dags, decisions, objective, contention=True),
+            milp_result.lower_bound,
+            True,
         )
     candidates = [milp_result.decisions, heft(dags, contention=True)]
     found = [local_search(dags, start, objective, sweeps=sweeps) for start in candidates]
@@ -280,14 +444,16 @@ def best_known(
     pick = costs.argmin(axis=0)
     rows = np.arange(len(dags))
     decisions = np.stack(found)[pick, rows]
-    return BestKnown(decisions, costs[pick, rows], milp_result.values, False)
+    return BestKnown(decisions, costs[pick, rows], milp_result.lower_bound, False)
 
 
 def local_search(
     dags: DagBatch, start: np.ndarray, objective: str | Objective = "latency", *, sweeps: int = 4
 ) -> np.ndarray:
-    """Single-subtask moves with contention, kept where they lower a task's cost."""
-    current = np.array(start, dtype=np.int64)
+    """Single-subtask moves with contention, kept where they lower a task's cost (at most
+    ``sweeps`` passes over the subtasks)."""
+    sweeps = check_count("sweeps", sweeps, 0)
+    current = check_decisions_dag(dags, start).astype(np.int64)
     value = cost(dags, current, objective, contention=True)
     for _ in range(sweeps):
         improved = False

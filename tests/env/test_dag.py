@@ -18,6 +18,7 @@ from gym_mecoffload.dag import DagBatch, cost, makespan, priority_order, solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
 from gym_mecoffload.dag.envs import MecOffloadDagVectorEnv
 from gym_mecoffload.dag.episodes import pad_dags
+from gym_mecoffload.dag.experts import label
 from gym_mecoffload.dag.graphs import generate_dags, read_gv, write_gv
 from gym_mecoffload.executors import SEQUENTIAL, Executor
 
@@ -167,11 +168,43 @@ def test_the_milp_falls_back_when_a_solve_fails(monkeypatch):
     found = solvers.solve_milp(dags)
     assert tried == [True, False] * 3
     assert np.allclose(found.values, cost(dags, solvers.exhaustive(dags)), rtol=1e-7)
-    monkeypatch.setattr(
-        solvers, "milp", lambda *a, **k: OptimizeResult(x=None, success=False, message="broke")
+    assert found.exact.all()
+
+
+def test_without_a_proof_the_milp_searches_exhaustively_or_says_not_exact(monkeypatch):
+    from scipy.optimize import OptimizeResult
+
+    def broken(*args, **kwargs):
+        return OptimizeResult(x=None, success=False, status=4, message="broke")
+
+    monkeypatch.setattr(solvers, "milp", broken)
+    dags = generate_dags(3, n_subtasks=6, rng=np.random.default_rng(8))
+    found = solvers.solve_milp(dags)  # n = 6: every placement is tried instead
+    brute = cost(dags, solvers.exhaustive(dags))
+    assert found.exact.all() and np.allclose(found.values, brute, rtol=1e-12)
+    assert np.allclose(found.lower_bound, brute, rtol=1e-12)
+    big = generate_dags(
+        2, n_subtasks=solvers.MAX_EXHAUSTIVE_SUBTASKS + 1, rng=np.random.default_rng(2)
     )
-    with pytest.raises(RuntimeError, match="HiGHS found no solution for this task: broke"):
-        solvers.solve_milp(dags[:1])
+    with pytest.warns(RuntimeWarning, match="HiGHS did not prove .*broke") as caught:
+        found = solvers.solve_milp(big)
+    assert [str(w.message)[:7] for w in caught] == ["task 0:", "task 1:"]
+    assert not found.exact.any()
+    uniform = np.stack([cost(big, f(big)) for f in (solvers.local, solvers.edge, solvers.cloud)])
+    assert np.array_equal(found.values, uniform.min(axis=0))  # the best placement it had
+    assert np.array_equal(found.lower_bound, np.zeros(2))  # nothing proved
+
+    # A solution HiGHS calls optimal without a bound is not taken on trust either.
+    def unproved(*args, **kwargs):
+        x = np.zeros(len(args[0]))  # every subtask on the device
+        return OptimizeResult(x=x, success=True, status=0, message="ok", mip_dual_bound=None)
+
+    monkeypatch.setattr(solvers, "milp", unproved)
+    found = solvers.solve_milp(dags)
+    assert found.exact.all() and np.allclose(found.values, brute, rtol=1e-12)
+    with pytest.warns(RuntimeWarning, match="marked not exact"):
+        labels = label(big)  # the labeller carries the flag as it is
+    assert labels.exact.tolist() == [False, False]
 
 
 def test_contention_never_beats_the_no_contention_optimum():
