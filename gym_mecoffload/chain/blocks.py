@@ -15,6 +15,7 @@ from gym_mecoffload.chain.model import LinkCosts, TaskBatch, previous_places
 from gym_mecoffload.chain.observations import features, slot_features
 from gym_mecoffload.chain.settings import EnvSettings
 from gym_mecoffload.channels.experts import MdpExpert, rollout
+from gym_mecoffload.core.episodes import check_relative_scale
 from gym_mecoffload.core.links import Slots
 from gym_mecoffload.core.topology import N_PLACES
 
@@ -116,16 +117,7 @@ class TaskBlock:
         if settings.reward_mode == "relative":
             # Every reward is a link over the optimal cost: the dearest link must divide finitely.
             dearest = measures[0].max(axis=(0, 1, 2))
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                bad = ~(best_cost > 0) | ~np.isfinite(dearest / best_cost)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(
-                    "reward_mode='relative' divides every reward by the task's optimal cost, "
-                    f"which is {float(best_cost[i])!r} for the task {tasks.state(i)}, against a "
-                    f"dearest step of {float(dearest[i])!r}; use reward_mode='absolute' for "
-                    "tasks that can cost (almost) nothing"
-                )
+            check_relative_scale(best_cost, dearest, "step", lambda i: f"the task {tasks.state(i)}")
         return cls(
             tasks,
             features(tasks),

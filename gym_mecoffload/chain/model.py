@@ -34,6 +34,7 @@ from gym_mecoffload.core.checks import (
     check_representable,
     first_bad,
     real_array,
+    require_finite,
 )
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.links import Slots
@@ -43,6 +44,7 @@ from gym_mecoffload.core.objective import (
     TX_POWER,
     Objective,
     as_objective,
+    checked_device_joules,
     device_joules,
 )
 from gym_mecoffload.core.scenario import Scenario, as_scenario
@@ -211,50 +213,13 @@ def _latency_terms(batch: TaskBatch) -> tuple[np.ndarray, np.ndarray]:
 
 def _energy_terms(batch: TaskBatch, objective: Objective) -> tuple[np.ndarray, np.ndarray]:
     run = np.zeros((batch.n_subtasks, N_PLACES, batch.n_tasks))
-    with np.errstate(over="ignore"):  # an overflow is refused just below, with its cause
-        run[:, DEVICE] = device_joules(objective, batch.cycles.T, batch.device_hz)
-        per_byte = DEVICE_EDGE_CLOUD.per_byte_joules(
-            bandwidths(batch), objective.tx_power, objective.rx_power
-        )
-        _check_finite_energy(batch, objective, run, per_byte)
+    run[:, DEVICE] = checked_device_joules(
+        objective, batch.cycles, batch.device_hz, batch.edge_bandwidth, batch.data.sum(axis=1)
+    ).T
+    per_byte = DEVICE_EDGE_CLOUD.per_byte_joules(
+        bandwidths(batch), objective.tx_power, objective.rx_power
+    )
     return run, per_byte
-
-
-def _check_finite_energy(
-    batch: TaskBatch, objective: Objective, run: np.ndarray, per_byte: np.ndarray
-) -> None:
-    """Energy terms scale with the objective's constants, so the representable range of a
-    task (which bounds every latency term) does not bound them: refuse what overflows.
-
-    A decision's energy is at most the sum over subtasks of the dearest link, so a
-    finite worst case here keeps every link, reward and total finite.
-    """
-    device_run = run[:, DEVICE]  # (n, N)
-    if not np.isfinite(device_run).all():
-        t, i = (int(v) for v in np.argwhere(~np.isfinite(device_run))[0])
-        raise ValueError(
-            f"the device energy kappa * cycles * device_hz**2 overflows for task {i}, subtask "
-            f"{t}: kappa={objective.kappa!r} J/(cycle Hz^2), cycles={batch.cycles[i, t]!r}, "
-            f"device_hz={batch.device_hz[i]!r}; lower one of them"
-        )
-    for name, power in (("tx_power", objective.tx_power), ("rx_power", objective.rx_power)):
-        per_byte_energy = power / batch.edge_bandwidth
-        if not np.isfinite(per_byte_energy).all():
-            i = int(np.argmax(~np.isfinite(per_byte_energy)))
-            raise ValueError(
-                f"{name} / edge_bandwidth overflows for task {i}: {name}={power!r} W, "
-                f"edge_bandwidth={batch.edge_bandwidth[i]!r} bytes/s; lower {name} or raise "
-                "edge_bandwidth"
-            )
-    dearest_byte = per_byte.max(axis=(0, 1))  # (N,)
-    worst = (device_run.sum(axis=0) + batch.data.sum(axis=1) * dearest_byte) * 2
-    if not np.isfinite(worst).all():
-        i = int(np.argmax(~np.isfinite(worst)))
-        raise ValueError(
-            f"task {i}'s energy can overflow a float64: its cycles and data are too large "
-            f"for kappa={objective.kappa!r}, tx_power={objective.tx_power!r} and "
-            f"rx_power={objective.rx_power!r}; state {batch.state(i)}"
-        )
 
 
 def _stage_costs_batch_last(
@@ -330,14 +295,29 @@ class LinkCosts:
             # A failed attempt is repeated in full: slot k moves attempts[k] times its bytes.
             self.data = self.data * slots.attempts.T
             worst = self.data * per_slot.max(axis=(0, 1))
-        if not np.isfinite(worst).all():
-            k, i = (int(v) for v in np.argwhere(~np.isfinite(worst))[0])
-            raise ValueError(
-                f"slot {k} of task {i} costs more than a float64 holds: "
-                f"{batch.data[i, k]!r} bytes, {slots.attempts[i, k]} attempts at "
-                f"edge_bandwidth={slots.edge_bandwidths[i, k]!r}, "
-                f"cloud_bandwidth={slots.cloud_bandwidths[i, k]!r} bytes/s"
-            )
+        require_finite(
+            worst,
+            lambda at: (
+                f"slot {at[0]} of task {at[1]} costs more than a float64 holds: "
+                f"{batch.data[at[1], at[0]]!r} bytes, {slots.attempts[at[1], at[0]]} attempts "
+                f"at edge_bandwidth={slots.edge_bandwidths[at[1], at[0]]!r}, "
+                f"cloud_bandwidth={slots.cloud_bandwidths[at[1], at[0]]!r} bytes/s"
+            ),
+        )
+        # A decision pays one run per subtask and every slot's transfer: their sum, with room
+        # for rounding, must hold in a float64 too (each slot alone can, and the sum not).
+        with np.errstate(over="ignore"):
+            total = (worst.sum(axis=0) + self.run.max(axis=1).sum(axis=0)) * 2
+        require_finite(
+            total,
+            lambda at: (
+                f"task {at[0]}'s cost over its slots can exceed what a float64 holds: "
+                f"{objective.name} over {batch.n_subtasks + 1} transfers of "
+                f"{batch.data[at[0]].tolist()} bytes at edge bandwidths "
+                f"{slots.edge_bandwidths[at[0]].tolist()} bytes/s "
+                f"(attempts {slots.attempts[at[0]].tolist()}); lower the powers or the data"
+            ),
+        )
 
     def __call__(self, t: int, then: np.ndarray | None = None) -> np.ndarray:
         """Subtask t's links, plus ``then[p, i]`` (a cost after p, e.g. the DP's cost to go) if given."""

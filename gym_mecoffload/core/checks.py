@@ -7,6 +7,7 @@ the argument, the bad value and what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -41,6 +42,14 @@ OBSERVED_UNITS = {
         "Hz",
     ),  # not observed; held to the same range so cycles / cloud_hz stays finite
 }
+
+
+def require_finite(array: np.ndarray, message: Callable[[tuple[int, ...]], str]) -> None:
+    """A ValueError saying ``message(index)`` at the first entry of ``array`` that is not
+    finite (an overflow refused with its cause), else nothing."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise ValueError(message(tuple(int(v) for v in np.argwhere(bad)[0])))
 
 
 def real_number(name: str, value: Any) -> float:

@@ -14,6 +14,7 @@ make a Gymnasium env and a native vector env of them:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -43,6 +44,24 @@ def check_reward_mode(reward_mode: str) -> str:
     if reward_mode not in REWARD_MODES:
         raise ValueError(f"reward_mode must be one of {REWARD_MODES}; got {reward_mode!r}")
     return reward_mode
+
+
+def check_relative_scale(
+    expert: np.ndarray, dearest: np.ndarray, what: str, describe: Callable[[int], str]
+) -> None:
+    """``reward_mode="relative"`` divides rewards by each task's expert cost (N,): refuse a
+    task where it is not > 0 or where ``dearest`` (N,), a bound on any reward's numerator
+    (``what``: "step", "episode"), does not divide finitely by it."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        bad = ~(expert > 0) | ~np.isfinite(dearest / expert)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            "reward_mode='relative' divides every reward by the expert's cost, which is "
+            f"{float(expert[i])!r} for {describe(i)}, against a dearest {what} of "
+            f"{float(dearest[i])!r}; use reward_mode='absolute' for tasks that can cost "
+            "(almost) nothing"
+        )
 
 
 def check_options(options: Any) -> dict[str, Any]:

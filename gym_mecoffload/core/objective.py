@@ -7,7 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gym_mecoffload.core.checks import real_number
+import numpy as np
+
+from gym_mecoffload.core.checks import real_number, require_finite
 
 OBJECTIVES = ("latency", "energy", "weighted")
 
@@ -57,6 +59,54 @@ def device_joules(objective: Objective, cycles: Any, device_hz: Any) -> Any:
     """Joules the device's CPU spends running ``cycles`` at ``device_hz`` (arrays broadcast,
     or Python floats): ``kappa * cycles * device_hz**2``, in that order everywhere."""
     return objective.kappa * cycles * device_hz**2
+
+
+def checked_device_joules(
+    objective: Objective,
+    cycles: np.ndarray,
+    device_hz: np.ndarray,
+    edge_bandwidth: np.ndarray,
+    radio_bytes: np.ndarray,
+) -> np.ndarray:
+    """:func:`device_joules` per subtask (N, n) of N tasks, refusing tasks whose energy can
+    overflow a float64.
+
+    A task's fields lie in the representable range, which bounds every latency term but
+    not the energy's, which scales with the objective's constants. ``radio_bytes`` (N,) is
+    at most what the device's radio moves in any decision (each flow crosses it at most
+    once, at ``max(tx_power, rx_power) / edge_bandwidth`` J/byte); twice the worst case
+    finite keeps every decision's energy, reward and total finite.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # refused just below, with the cause
+        joules = device_joules(objective, cycles, device_hz[:, None])
+        require_finite(
+            joules,
+            lambda at: (
+                f"the device energy kappa * cycles * device_hz**2 overflows for task {at[0]}, "
+                f"subtask {at[1]}: kappa={objective.kappa!r} J/(cycle Hz^2), "
+                f"cycles={cycles[at]!r}, device_hz={device_hz[at[0]]!r}; lower one of them"
+            ),
+        )
+        for name, power in (("tx_power", objective.tx_power), ("rx_power", objective.rx_power)):
+            require_finite(
+                power / edge_bandwidth,
+                lambda at, name=name, power=power: (
+                    f"{name} / edge_bandwidth overflows for task {at[0]}: {name}={power!r} W, "
+                    f"edge_bandwidth={edge_bandwidth[at]!r} bytes/s; lower {name} or raise "
+                    "edge_bandwidth"
+                ),
+            )
+        dearest_byte = max(objective.tx_power, objective.rx_power) / edge_bandwidth
+        worst = (joules.sum(axis=1) + radio_bytes * dearest_byte) * 2
+    require_finite(
+        worst,
+        lambda at: (
+            f"task {at[0]}'s energy can overflow a float64: its cycles and data are too large "
+            f"for kappa={objective.kappa!r}, tx_power={objective.tx_power!r} and "
+            f"rx_power={objective.rx_power!r}"
+        ),
+    )
+    return joules
 
 
 def as_objective(objective: str | Objective) -> Objective:

@@ -18,6 +18,7 @@ from gym_mecoffload.core.episodes import (
     Episodes,
     EpisodeSource,
     RewardMode,
+    check_relative_scale,
     check_reward_mode,
 )
 from gym_mecoffload.core.objective import (
@@ -33,7 +34,7 @@ from gym_mecoffload.core.topology import DEVICE_EDGE_CLOUD, N_PLACES
 from gym_mecoffload.dag.data import DagDataset
 from gym_mecoffload.dag.experts import Labels, label
 from gym_mecoffload.dag.graphs import DagGenerator
-from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, priority_order
+from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, flow_bytes, priority_order
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.dag.rendering import render_schedule
 
@@ -206,21 +207,19 @@ class DagEpisodes(Episodes):
         self.order = priority_order(dags)
         self.schedule = Schedule(dags, contention=settings.contention, objective=settings.objective)
         self.step_index = 0
-        self._check_times()
+        seconds = self._check_times()
+        if settings.reward_mode == "relative" and labels is not None:
+            self._check_relative(seconds)
         self.observation = self.layout.static_part(dags)
         self.layout.fill(self.observation, self.schedule, self.order[:, 0])
 
-    def _check_times(self) -> None:
+    def _check_times(self) -> np.ndarray:
         # An upper bound of every time an episode can reach: all work and all bytes in a row
         # at the slowest place and link (contention serialises, never slows further).
         dags = self.dags
         slowest = np.minimum(dags.device_hz, dags.edge_hz)
         per_byte = 1.0 / dags.edge_bandwidth + 1.0 / dags.cloud_bandwidth
-        moved = (
-            dags.edge_data.sum(axis=(1, 2))
-            + dags.input_data.sum(axis=1)
-            + dags.output_data.sum(axis=1)
-        )
+        moved = flow_bytes(dags)
         bound = dags.cycles.sum(axis=1) / slowest + 2 * moved * per_byte
         if not (bound < _SAFE_SECONDS).all():
             i = int(np.argmax(~(bound < _SAFE_SECONDS)))
@@ -229,6 +228,19 @@ class DagEpisodes(Episodes):
                 f"holds safely ({_SAFE_SECONDS:g} s): shrink its cycles or data, or raise its "
                 "frequencies or bandwidths"
             )
+        return bound
+
+    def _check_relative(self, seconds: np.ndarray) -> None:
+        """Relative rewards divide by the expert's cost: it must be > 0, and the dearest
+        episode (``seconds`` at most; every joule the device could spend) must divide
+        finitely by it."""
+        dags, objective = self.dags, self.settings.objective
+        w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
+        radio = max(objective.tx_power, objective.rx_power) / dags.edge_bandwidth
+        moved = flow_bytes(dags)
+        joules = self.schedule.device_joules.sum(axis=1) + moved * radio
+        dearest = w * seconds + (1 - w) * joules
+        check_relative_scale(self.labels.costs, dearest, "episode", lambda i: f"task {i}")
 
     @property
     def current(self) -> np.ndarray:
@@ -353,7 +365,11 @@ def rollout(
     episodes = DagEpisodes(dags, None, settings)
     seen, chosen = [], []
     while not episodes.done:
-        places = np.asarray(decide(episodes.observation, episodes), dtype=np.int64)
+        decided = decide(episodes.observation, episodes)
+        try:  # 5 or 1.7 must not read as a place
+            places = DEVICE_EDGE_CLOUD.check_actions(decided, (episodes.size,)).astype(np.int64)
+        except ValueError as error:
+            raise ValueError(f"decide, at step {episodes.step_index}: {error}") from None
         if record:
             seen.append(episodes.observation.copy())
             chosen.append(places)

@@ -23,7 +23,7 @@ from gym_mecoffload.core.checks import (
     real_array,
 )
 from gym_mecoffload.core.costs import per_byte_costs
-from gym_mecoffload.core.objective import Objective, as_objective, device_joules
+from gym_mecoffload.core.objective import Objective, as_objective, checked_device_joules
 from gym_mecoffload.core.timeline import Timeline
 from gym_mecoffload.core.topology import (
     DEVICE,
@@ -182,6 +182,21 @@ def makespan(dags: DagBatch, decisions: Any, *, contention: bool = False) -> np.
     return timeline.end
 
 
+def dag_device_joules(dags: DagBatch, objective: Objective) -> np.ndarray:
+    """Joules (N, n) of each subtask run on the device; a ValueError naming the constants
+    where a task's energy could overflow a float64."""
+    return checked_device_joules(
+        objective, dags.cycles, dags.device_hz, dags.edge_bandwidth, flow_bytes(dags)
+    )
+
+
+def flow_bytes(dags: DagBatch) -> np.ndarray:
+    """Bytes (N,) of every flow of each task: its input, its edges' data and its output."""
+    return (
+        dags.input_data.sum(axis=1) + dags.edge_data.sum(axis=(1, 2)) + dags.output_data.sum(axis=1)
+    )
+
+
 def energy(dags: DagBatch, decisions: Any, objective: str | Objective = "energy") -> np.ndarray:
     """Joules (N,) the device spends: its executions and every transfer its radio makes
     (SPEC.md section 1 per subtask and per transfer; timing does not matter)."""
@@ -197,7 +212,7 @@ def energy(dags: DagBatch, decisions: Any, objective: str | Objective = "energy"
         0,
     )
     on_device = places == DEVICE
-    run = np.where(on_device, device_joules(constants, dags.cycles, dags.device_hz[:, None]), 0.0)
+    run = np.where(on_device, dag_device_joules(dags, constants), 0.0)
     device = np.full_like(places, DEVICE)
     n = places.shape[1]
     moved = dags.edge_data * _pairs(
@@ -287,7 +302,7 @@ class Schedule:
             -1,
             0,
         )
-        self.device_joules = device_joules(self.objective, dags.cycles, dags.device_hz[:, None])
+        self.device_joules = dag_device_joules(dags, self.objective)
         self.energy = np.zeros(dags.n_tasks)
         size, n = dags.n_tasks, dags.n_subtasks
         self.run = run_seconds(dags)  # (N, n, 3)
