@@ -1,8 +1,8 @@
 """Solvers for DAG tasks (SPEC-DAG section 3).
 
 * :func:`optimal`: without contention, a mixed-integer linear program solved by
-  HiGHS (SciPy's ``milp``), exact; with contention, exhaustive search up to
-  :data:`MAX_EXHAUSTIVE_CONTENTION` subtasks.
+  HiGHS (SciPy's ``milp``), exact within :data:`MILP_GAP` at every scale (below);
+  with contention, exhaustive search up to :data:`MAX_EXHAUSTIVE_CONTENTION` subtasks.
 * :func:`best_known`: with contention beyond that, the best placement found (the
   MILP's, HEFT's and a local search from both) with the no-contention optimum as
   a lower bound; never called optimal.
@@ -14,6 +14,13 @@ The MILP follows SPEC-DAG section 3: two threshold binaries per subtask,
 path metric, ``d * (|z1[u] - z1[v]| / b1 + |z2[u] - z2[v]| / b2)``, so each edge
 needs only continuous variables for the absolute values, and execution is linear
 in ``z1`` and ``z2``. Its solve time against n is measured in the README.
+
+Exactness: HiGHS's tolerances are absolute, so the program is solved in units of an
+upper bound on the optimum (no more seconds or joules), with terms no optimum can pay
+clipped. A placement is called exact only when its simulated cost is within
+:data:`MILP_GAP` of the lower bound HiGHS proves; otherwise exhaustive search decides
+where n <= :data:`MAX_EXHAUSTIVE_SUBTASKS`, and beyond, the best placement found is
+returned marked not exact (``MilpResult.exact``), with a :class:`RuntimeWarning`.
 """
 
 from __future__ import annotations
