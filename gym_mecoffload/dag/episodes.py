@@ -34,7 +34,15 @@ from gym_mecoffload.core.topology import DEVICE_EDGE_CLOUD, N_PLACES
 from gym_mecoffload.dag.data import DagDataset
 from gym_mecoffload.dag.experts import Labels, label
 from gym_mecoffload.dag.graphs import DagGenerator
-from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, Schedule, flow_bytes, priority_order
+from gym_mecoffload.dag.model import (
+    DAG_FIELDS,
+    DagBatch,
+    Schedule,
+    ScheduleOne,
+    dag_device_joules,
+    flow_bytes,
+    priority_order,
+)
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.dag.rendering import render_schedule
 
@@ -196,6 +204,46 @@ def _padded(labels: DagDataset, n_subtasks: int) -> DagDataset:
     )
 
 
+def _expert_infos(labels: Labels, contention: bool) -> dict[str, np.ndarray]:
+    """The expert's part of the final infos (arrays with the episodes' leading axis)."""
+    info = {
+        "milp_decision": labels.decisions.astype(np.int64),
+        "milp_cost": labels.costs.copy(),
+        "milp_exact": labels.exact.copy(),
+        "lower_bound": labels.lower_bound.copy(),
+    }
+    if not contention:
+        info["optimal_cost"] = labels.costs.copy()
+    return info
+
+
+def _check_episodes(dags: DagBatch, labels: Labels | None, settings: DagSettings) -> None:
+    """Refuse tasks whose times a float32 observation cannot hold, and, with relative
+    rewards, an expert cost that does not divide every reward finitely."""
+    # An upper bound of every time an episode can reach: all work and all bytes in a row
+    # at the slowest place and link (contention serialises, never slows further).
+    slowest = np.minimum(dags.device_hz, dags.edge_hz)
+    per_byte = 1.0 / dags.edge_bandwidth + 1.0 / dags.cloud_bandwidth
+    moved = flow_bytes(dags)
+    seconds = dags.cycles.sum(axis=1) / slowest + 2 * moved * per_byte
+    if not (seconds < _SAFE_SECONDS).all():
+        i = int(np.argmax(~(seconds < _SAFE_SECONDS)))
+        raise ValueError(
+            f"task {i} can take up to {seconds[i]:.3g} s, beyond what a float32 observation "
+            f"holds safely ({_SAFE_SECONDS:g} s): shrink its cycles or data, or raise its "
+            "frequencies or bandwidths"
+        )
+    if settings.reward_mode != "relative" or labels is None:
+        return
+    # The dearest episode: those seconds at most, and every joule the device could spend.
+    objective = settings.objective
+    w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
+    radio = max(objective.tx_power, objective.rx_power) / dags.edge_bandwidth
+    joules = dag_device_joules(dags, objective).sum(axis=1) + moved * radio
+    dearest = w * seconds + (1 - w) * joules
+    check_relative_scale(labels.costs, dearest, "episode", lambda i: f"task {i}")
+
+
 class DagEpisodes(Episodes):
     """N DAG episodes stepped together: each step places every task's next subtask in its
     priority order. Rewards are minus the increase of each task's cost so far."""
@@ -207,40 +255,9 @@ class DagEpisodes(Episodes):
         self.order = priority_order(dags)
         self.schedule = Schedule(dags, contention=settings.contention, objective=settings.objective)
         self.step_index = 0
-        seconds = self._check_times()
-        if settings.reward_mode == "relative" and labels is not None:
-            self._check_relative(seconds)
+        _check_episodes(dags, labels, settings)
         self.observation = self.layout.static_part(dags)
         self.layout.fill(self.observation, self.schedule, self.order[:, 0])
-
-    def _check_times(self) -> np.ndarray:
-        # An upper bound of every time an episode can reach: all work and all bytes in a row
-        # at the slowest place and link (contention serialises, never slows further).
-        dags = self.dags
-        slowest = np.minimum(dags.device_hz, dags.edge_hz)
-        per_byte = 1.0 / dags.edge_bandwidth + 1.0 / dags.cloud_bandwidth
-        moved = flow_bytes(dags)
-        bound = dags.cycles.sum(axis=1) / slowest + 2 * moved * per_byte
-        if not (bound < _SAFE_SECONDS).all():
-            i = int(np.argmax(~(bound < _SAFE_SECONDS)))
-            raise ValueError(
-                f"task {i} can take up to {bound[i]:.3g} s, beyond what a float32 observation "
-                f"holds safely ({_SAFE_SECONDS:g} s): shrink its cycles or data, or raise its "
-                "frequencies or bandwidths"
-            )
-        return bound
-
-    def _check_relative(self, seconds: np.ndarray) -> None:
-        """Relative rewards divide by the expert's cost: it must be > 0, and the dearest
-        episode (``seconds`` at most; every joule the device could spend) must divide
-        finitely by it."""
-        dags, objective = self.dags, self.settings.objective
-        w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
-        radio = max(objective.tx_power, objective.rx_power) / dags.edge_bandwidth
-        moved = flow_bytes(dags)
-        joules = self.schedule.device_joules.sum(axis=1) + moved * radio
-        dearest = w * seconds + (1 - w) * joules
-        check_relative_scale(self.labels.costs, dearest, "episode", lambda i: f"task {i}")
 
     @property
     def current(self) -> np.ndarray:
@@ -253,10 +270,11 @@ class DagEpisodes(Episodes):
     def advance(self, places: np.ndarray) -> np.ndarray:
         """Place every task's current subtask; returns the step's cost increases (N,)."""
         before = self.schedule.cost
-        self.schedule.add(self.current, places)
+        placed = self.current
+        self.schedule.add(placed, places)
         self.step_index += 1
         current = None if self.done else self.current
-        self.layout.fill(self.observation, self.schedule, current)
+        self.layout.advance(self.observation, self.schedule, placed, current)
         return self.schedule.cost - before
 
     def observations(self) -> np.ndarray:
@@ -272,7 +290,18 @@ class DagEpisodes(Episodes):
 
     def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
         """Task i's schedule so far (:mod:`gym_mecoffload.dag.rendering`)."""
-        return render_schedule(self, i, mode, title)
+        schedule = self.schedule
+        return render_schedule(
+            self.dags[i],
+            self.order[i],
+            self.step_index,
+            schedule.places[i],
+            schedule.finish[i],
+            float(schedule.end[i]),
+            float(schedule.energy[i]),
+            mode,
+            title,
+        )
 
     def rewards(self, increases: np.ndarray) -> np.ndarray:
         """A step's rewards from its cost increases: minus them, or with
@@ -294,13 +323,103 @@ class DagEpisodes(Episodes):
             "decision": schedule.places.copy(),
         }
         if self.labels is not None:
-            info["milp_decision"] = self.labels.decisions.astype(np.int64)
-            info["milp_cost"] = self.labels.costs.copy()
-            info["milp_exact"] = self.labels.exact.copy()
-            info["lower_bound"] = self.labels.lower_bound.copy()
-            if not self.settings.contention:
-                info["optimal_cost"] = self.labels.costs.copy()
+            info.update(_expert_infos(self.labels, self.settings.contention))
         return info
+
+
+class DagEpisode(Episodes):
+    """One DAG episode, the single env's: :class:`DagEpisodes` for a batch of one on the
+    single-task schedule (:class:`~gym_mecoffload.dag.model.ScheduleOne`), the
+    observation updated entry by entry. Bit-identical to it (tested)."""
+
+    __slots__ = (
+        "dags",
+        "labels",
+        "settings",
+        "layout",
+        "order",
+        "schedule",
+        "step_index",
+        "observation",
+        "rows",
+        "scale",
+    )
+    size = 1
+
+    def __init__(self, dags: DagBatch, labels: Labels | None, settings: DagSettings) -> None:
+        self.dags, self.labels, self.settings = dags, labels, settings
+        self.layout = DagLayout(settings.n_subtasks)
+        self.order = priority_order(dags)[0].tolist()
+        self.schedule = ScheduleOne(
+            dags, contention=settings.contention, objective=settings.objective
+        )
+        self.step_index = 0
+        _check_episodes(dags, labels, settings)
+        relative = settings.reward_mode == "relative"
+        self.scale = float(labels.costs[0]) if relative and labels is not None else None
+        self.observation = self.layout.static_part(dags)[0]
+        self.rows = self.layout.current_rows(dags)[0]
+        self.layout.start_one(self.observation, self.schedule, self.rows, self.order[0])
+
+    @property
+    def done(self) -> bool:
+        return self.step_index == self.settings.n_subtasks
+
+    def observations(self) -> np.ndarray:
+        return self.observation[None].copy()
+
+    def observation_one(self) -> np.ndarray:
+        return self.observation.copy()
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
+        _, reward, done, _ = self.step_one(int(actions[0]))
+        return np.array([reward]), (self.final_infos() if done else None)
+
+    def step_one(self, action: Any) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
+        schedule = self.schedule
+        before = schedule.cost
+        placed = self.order[self.step_index]
+        schedule.add(placed, action)
+        self.step_index += 1
+        current = None if self.done else self.order[self.step_index]
+        self.layout.advance_one(self.observation, schedule, self.rows, placed, current)
+        increase = schedule.cost - before
+        reward = -(increase / self.scale) if self.scale is not None else -increase
+        if current is not None:
+            return self.observation.copy(), reward, False, {}
+        final = self.final_infos()
+        info = {key: (v[0].item() if v.ndim == 1 else v[0].copy()) for key, v in final.items()}
+        return self.observation.copy(), reward, True, info
+
+    def final_infos(self) -> dict[str, np.ndarray]:
+        """:meth:`DagEpisodes.final_infos` for the one episode."""
+        schedule = self.schedule
+        info = {
+            "makespan": np.array([schedule.end]),
+            "energy": np.array([schedule.energy]),
+            "cost": np.array([schedule.cost]),
+            "decision": np.array([schedule.places], dtype=np.int64),
+        }
+        if self.labels is not None:
+            info.update(_expert_infos(self.labels, self.settings.contention))
+        return info
+
+    def replay_options(self, i: int) -> dict[str, Any]:
+        return {"dag": self.dags}
+
+    def render(self, i: int, mode: str, title: str) -> str | np.ndarray:
+        schedule = self.schedule
+        return render_schedule(
+            self.dags,
+            np.array(self.order),
+            self.step_index,
+            np.array(schedule.places),
+            np.array(schedule.finish),
+            schedule.end,
+            schedule.energy,
+            mode,
+            title,
+        )
 
 
 class DagSource(EpisodeSource):
@@ -324,7 +443,7 @@ class DagSource(EpisodeSource):
 
     def start(
         self, size: int, rng: np.random.Generator, options: dict[str, Any], reseeded: bool
-    ) -> DagEpisodes:
+    ) -> DagEpisodes | DagEpisode:
         if self.vector and options:
             raise ValueError(
                 f"the DAG vector env takes no reset options; got {sorted(options, key=str)}"
@@ -335,9 +454,10 @@ class DagSource(EpisodeSource):
                 f"{sorted(options, key=str)}"
             )
         settings = self.settings
+        episodes = DagEpisodes if self.vector else DagEpisode
         if "dag" not in options:
             dags, labels = settings.draw(size, rng)
-            return DagEpisodes(dags, labels, settings)
+            return episodes(dags, labels, settings)
         dag = options["dag"]
         if not isinstance(dag, DagBatch) or len(dag) != 1 or dag.n_subtasks > settings.n_subtasks:
             raise ValueError(
@@ -345,7 +465,7 @@ class DagSource(EpisodeSource):
                 f"{settings.n_subtasks} subtasks; got {dag!r:.200}"
             )
         dags = pad_dags(dag, settings.n_subtasks)
-        return DagEpisodes(dags, settings.expert_labels(dags), settings)
+        return episodes(dags, settings.expert_labels(dags), settings)
 
 
 def rollout(

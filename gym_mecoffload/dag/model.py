@@ -24,10 +24,11 @@ from gym_mecoffload.core.checks import (
 )
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.objective import Objective, as_objective, checked_device_joules
-from gym_mecoffload.core.timeline import Timeline
+from gym_mecoffload.core.timeline import Timeline, TimelineOne
 from gym_mecoffload.core.topology import (
     DEVICE,
     DEVICE_EDGE_CLOUD,
+    N_PLACES,
     PLATFORM_FIELDS,
     bandwidths,
     place_hz,
@@ -182,6 +183,17 @@ def makespan(dags: DagBatch, decisions: Any, *, contention: bool = False) -> np.
     return timeline.end
 
 
+def joules_per_byte(dags: DagBatch, objective: Objective) -> np.ndarray:
+    """The device's joules (N, 3, 3) to move one byte from place a to place b."""
+    return np.moveaxis(
+        per_byte_costs(
+            replace(objective, name="energy"), dags.edge_bandwidth, dags.cloud_bandwidth
+        ),
+        -1,
+        0,
+    )
+
+
 def dag_device_joules(dags: DagBatch, objective: Objective) -> np.ndarray:
     """Joules (N, n) of each subtask run on the device; a ValueError naming the constants
     where a task's energy could overflow a float64."""
@@ -202,15 +214,7 @@ def energy(dags: DagBatch, decisions: Any, objective: str | Objective = "energy"
     (SPEC.md section 1 per subtask and per transfer; timing does not matter)."""
     places = check_decisions_dag(dags, decisions)
     constants = as_objective(objective)
-    per_byte = np.moveaxis(
-        per_byte_costs(
-            Objective("energy", 0.5, constants.kappa, constants.tx_power, constants.rx_power),
-            dags.edge_bandwidth,
-            dags.cloud_bandwidth,
-        ),
-        -1,
-        0,
-    )
+    per_byte = joules_per_byte(dags, constants)
     on_device = places == DEVICE
     run = np.where(on_device, dag_device_joules(dags, constants), 0.0)
     device = np.full_like(places, DEVICE)
@@ -270,6 +274,17 @@ def priority_order(dags: DagBatch) -> np.ndarray:
     return np.argsort(-rank, axis=1, kind="stable")
 
 
+def objective_value(objective: Objective, seconds: Any, joules: Any) -> Any:
+    """The objective of a latency in ``seconds`` and an energy in ``joules`` (arrays or
+    floats): one of them, or ``w * seconds + (1 - w) * joules``."""
+    if objective.name == "latency":
+        return seconds
+    if objective.name == "energy":
+        return joules
+    w = objective.latency_weight
+    return w * seconds + (1 - w) * joules
+
+
 class Schedule:
     """A batch of partial schedules, one subtask added at a time (all its parents first).
 
@@ -295,28 +310,40 @@ class Schedule:
         self.contention = check_switch("contention", contention)
         self.objective = as_objective(objective)
         # The device's joules: per byte between places, and per subtask run on the device.
-        self.joules_per_byte = np.moveaxis(
-            per_byte_costs(
-                replace(self.objective, name="energy"), dags.edge_bandwidth, dags.cloud_bandwidth
-            ),
-            -1,
-            0,
-        )
+        self.joules_per_byte = joules_per_byte(dags, self.objective)
         self.device_joules = dag_device_joules(dags, self.objective)
         self.energy = np.zeros(dags.n_tasks)
         size, n = dags.n_tasks, dags.n_subtasks
+        self.rows = np.arange(size)
         self.run = run_seconds(dags)  # (N, n, 3)
         self.timeline = Timeline(DEVICE_EDGE_CLOUD, bandwidths(dags), contention=contention)
         self.places = np.full((size, n), -1, dtype=np.int64)
         self.finish = np.zeros((size, n))
         self.end = np.zeros(size)
+        # Each subtask's parents, in increasing index, padded to the batch's largest
+        # in-degree (mask False): one gather finds a subtask's inputs.
+        in_degree = dags.edges.sum(axis=1)  # (N, n)
+        width = int(in_degree.max()) if in_degree.size else 0
+        order = np.argsort(~dags.edges, axis=1, kind="stable")[:, :width, :]  # (N, width, n)
+        self.parents = np.ascontiguousarray(np.swapaxes(order, 1, 2))  # (N, n, width)
+        self.parent_mask = np.arange(width) < in_degree[:, :, None]
+        self.parent_data = np.where(
+            self.parent_mask,
+            np.take_along_axis(
+                np.swapaxes(dags.edge_data, 1, 2), self.parents, axis=2
+            ),  # edge_data[i, parents[i, v, k], v]
+            0.0,
+        )
+        self._options: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def copy(self) -> Schedule:
+        """A schedule that changes independently of this one."""
         twin = Schedule.__new__(Schedule)
         twin.__dict__.update(self.__dict__)
         for name in ("places", "finish", "end", "energy"):
             setattr(twin, name, getattr(self, name).copy())
         twin.timeline = self.timeline.copy()
+        twin._options = None
         return twin
 
     @property
@@ -331,55 +358,208 @@ class Schedule:
         contention (else None; the cloud's column stays 0: it never queues)."""
         return self.timeline.cpus
 
+    def _times(
+        self, v: np.ndarray, place: np.ndarray, timeline: Timeline
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """When subtask ``v`` would finish at ``place`` and when its output would be back on
+        the device (N,) each, on ``timeline`` (which, with contention, it occupies)."""
+        dags, size = self.dags, len(v)
+        rows = self.rows[:size]
+        device = np.zeros(size, dtype=np.int64)
+        amount = dags.input_data[rows, v]
+        ready = timeline.transfer(amount, device, place, np.zeros(size), amount > 0)
+        if self.contention:  # links queue in the order of the parents
+            for u in range(dags.n_subtasks):
+                edge = dags.edges[rows, u, v]
+                if not edge.any():
+                    continue
+                arrived = timeline.transfer(
+                    dags.edge_data[rows, u, v],
+                    np.maximum(self.places[:, u], 0),
+                    place,
+                    self.finish[:, u],
+                    edge,
+                )
+                ready = np.where(edge, np.maximum(ready, arrived), ready)
+        elif self.parents.shape[2]:  # every parent at once: no queue orders them
+            parents, mask = self.parents[rows, v], self.parent_mask[rows, v]  # (N, width)
+            arrived = timeline.arrivals(
+                self.parent_data[rows, v],
+                np.maximum(np.take_along_axis(self.places, parents, axis=1), 0),
+                place,
+                np.take_along_axis(self.finish, parents, axis=1),
+            )
+            ready = np.maximum(ready, np.where(mask, arrived, ready[:, None]).max(axis=1))
+        finish = timeline.run(place, ready, self.run[rows, v, place])
+        amount = dags.output_data[rows, v]
+        back = timeline.transfer(amount, place, device, finish, amount > 0)
+        return finish, back
+
+    def options(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Subtask ``v``'s finish time and the partial makespan if it went to each place
+        (N, 3) each, leaving this schedule as it is (HEFT's question, the view's answer)."""
+        size = len(v)
+        finish, back = np.empty((size, N_PLACES)), np.empty((size, N_PLACES))
+        for place in range(N_PLACES):
+            timeline = self.timeline.copy() if self.contention else self.timeline
+            finish[:, place], back[:, place] = self._times(
+                v, np.full(size, place, dtype=np.int64), timeline
+            )
+        if not self.contention:  # the same times again when v is placed: keep them
+            self._options = (v.copy(), finish, back)
+        return finish, np.maximum(self.end[:, None], np.maximum(finish, back))
+
     def finish_if(self, v: np.ndarray, place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Subtask ``v``'s finish time and the partial makespan if it went to ``place``
         (N,) each, leaving this schedule as it is."""
-        trial = self.copy()
-        trial.add(v, place)
-        return trial.finish[np.arange(len(v)), v], trial.end
+        timeline = self.timeline.copy() if self.contention else self.timeline
+        finish, back = self._times(v, place, timeline)
+        return finish, np.maximum(self.end, np.maximum(finish, back))
 
     def add(self, v: np.ndarray, place: np.ndarray) -> None:
         """Schedule subtask ``v[i]`` of task i at ``place[i]`` (both (N,) integer arrays)."""
         dags, size = self.dags, len(v)
-        rows = np.arange(size)
-        device = np.zeros(size, dtype=np.int64)
+        rows = self.rows[:size]
+        known = self._options
+        self._options = None
+        if known is not None and np.array_equal(known[0], v):
+            finish, back = known[1][rows, place], known[2][rows, place]
+        else:
+            finish, back = self._times(v, place, self.timeline)
+        # Each transfer's energy is counted once, when its target subtask is added: the
+        # input, the run, the output, then the parents' data in increasing index.
         joules = self.joules_per_byte
-        amount = dags.input_data[rows, v]
-        # Each transfer's energy is counted once, when its target subtask is added.
-        self.energy = self.energy + amount * joules[rows, device, place]
-        self.energy += np.where(place == DEVICE, self.device_joules[rows, v], 0.0)
-        self.energy += dags.output_data[rows, v] * joules[rows, place, device]
-        timeline = self.timeline
-        ready = timeline.transfer(amount, device, place, np.zeros(size), amount > 0)
-        for u in range(dags.n_subtasks):
-            edge = dags.edges[rows, u, v]
-            if not edge.any():
-                continue
-            arrived = timeline.transfer(
-                dags.edge_data[rows, u, v],
-                np.maximum(self.places[:, u], 0),
-                place,
-                self.finish[:, u],
-                edge,
-            )
-            ready = np.where(edge, np.maximum(ready, arrived), ready)
-            source = np.maximum(self.places[:, u], 0)
-            self.energy += np.where(
-                edge, dags.edge_data[rows, u, v] * joules[rows, source, place], 0.0
-            )
-        finish = timeline.run(place, ready, self.run[rows, v, place])
+        energy = self.energy + dags.input_data[rows, v] * joules[rows, DEVICE, place]
+        energy += np.where(place == DEVICE, self.device_joules[rows, v], 0.0)
+        energy += dags.output_data[rows, v] * joules[rows, place, DEVICE]
+        if self.parents.shape[2]:
+            parents = self.parents[rows, v]
+            sources = np.maximum(np.take_along_axis(self.places, parents, axis=1), 0)
+            moved = self.parent_data[rows, v] * joules[rows[:, None], sources, place[:, None]]
+            # Added one after another (accumulate is sequential), as parent by parent.
+            energy = np.add.accumulate(np.concatenate([energy[:, None], moved], axis=1), axis=1)[
+                :, -1
+            ]
+        self.energy = energy
         self.finish[rows, v] = finish
         self.places[rows, v] = place
-        amount = dags.output_data[rows, v]
-        back = timeline.transfer(amount, place, device, finish, amount > 0)
         self.end = np.maximum(self.end, np.maximum(finish, back))
 
     @property
     def cost(self) -> np.ndarray:
         """The objective so far (N,): seconds, joules or their weighted sum."""
-        name, w = self.objective.name, self.objective.latency_weight
-        if name == "latency":
-            return self.end
-        if name == "energy":
-            return self.energy
-        return w * self.end + (1 - w) * self.energy
+        return objective_value(self.objective, self.end, self.energy)
+
+
+class ScheduleOne:
+    """:class:`Schedule` of one task (a batch of one), in plain Python floats: for stepping
+    one task at a time, where numpy's per-call overhead on arrays of one costs more than
+    the arithmetic. The same operations in the same order, so every time, joule and cost
+    is bit-identical to the batched schedule's (tested).
+    """
+
+    __slots__ = (
+        "dags",
+        "contention",
+        "objective",
+        "timeline",
+        "run",
+        "inputs",
+        "outputs",
+        "parents",
+        "device_joules",
+        "joules_per_byte",
+        "places",
+        "finish",
+        "end",
+        "energy",
+        "_options",
+    )
+
+    def __init__(
+        self,
+        dags: DagBatch,
+        *,
+        contention: bool = False,
+        objective: str | Objective = "latency",
+    ) -> None:
+        if len(require_dags(dags)) != 1:
+            raise ValueError(f"a single-task schedule takes a batch of one task; got {len(dags)}")
+        self.dags = dags
+        self.contention = check_switch("contention", contention)
+        self.objective = as_objective(objective)
+        n = dags.n_subtasks
+        self.run = run_seconds(dags)[0].tolist()  # [v][place] seconds
+        self.inputs = dags.input_data[0].tolist()
+        self.outputs = dags.output_data[0].tolist()
+        edges, data = dags.edges[0], dags.edge_data[0].tolist()
+        # Each subtask's parents in increasing index, with the bytes each sends.
+        self.parents = [
+            [(u, data[u][v]) for u in np.flatnonzero(edges[:, v]).tolist()] for v in range(n)
+        ]
+        self.device_joules = dag_device_joules(dags, self.objective)[0].tolist()
+        self.joules_per_byte = joules_per_byte(dags, self.objective)[0].tolist()
+        self.timeline = TimelineOne(
+            DEVICE_EDGE_CLOUD,
+            [float(b[0]) for b in bandwidths(dags)],
+            contention=self.contention,
+        )
+        self.places = [-1] * n
+        self.finish = [0.0] * n
+        self.end = 0.0
+        self.energy = 0.0
+        self._options: tuple[int, list[float], list[float]] | None = None
+
+    def _times(self, v: int, place: int, timeline: TimelineOne) -> tuple[float, float]:
+        """As :meth:`Schedule._times`: subtask v's finish at ``place`` and its output's
+        return to the device, on ``timeline`` (occupied with contention)."""
+        amount = self.inputs[v]
+        ready = timeline.transfer(amount, DEVICE, place, 0.0) if amount > 0 else 0.0
+        places, finish = self.places, self.finish
+        for u, moved in self.parents[v]:
+            source = places[u] if places[u] > 0 else 0
+            arrived = timeline.transfer(moved, source, place, finish[u])
+            if arrived > ready:
+                ready = arrived
+        done = timeline.run(place, ready, self.run[v][place])
+        amount = self.outputs[v]
+        back = timeline.transfer(amount, place, DEVICE, done) if amount > 0 else done
+        return done, back
+
+    def options(self, v: int) -> tuple[list[float], list[float]]:
+        """Subtask v's finish time and the partial makespan at each place (3 each)."""
+        finishes, backs, ends = [], [], []
+        for place in range(N_PLACES):
+            timeline = self.timeline.copy() if self.contention else self.timeline
+            done, back = self._times(v, place, timeline)
+            finishes.append(done)
+            backs.append(back)
+            ends.append(max(self.end, max(done, back)))
+        if not self.contention:
+            self._options = (v, finishes, backs)
+        return finishes, ends
+
+    def add(self, v: int, place: int) -> None:
+        """Schedule subtask v at ``place``."""
+        known, self._options = self._options, None
+        if known is not None and known[0] == v:
+            done, back = known[1][place], known[2][place]
+        else:
+            done, back = self._times(v, place, self.timeline)
+        joules = self.joules_per_byte
+        energy = self.energy + self.inputs[v] * joules[DEVICE][place]
+        if place == DEVICE:
+            energy += self.device_joules[v]
+        energy += self.outputs[v] * joules[place][DEVICE]
+        places = self.places
+        for u, moved in self.parents[v]:
+            energy += moved * joules[places[u] if places[u] > 0 else 0][place]
+        self.energy = energy
+        self.finish[v] = done
+        places[v] = place
+        self.end = max(self.end, max(done, back))
+
+    @property
+    def cost(self) -> float:
+        """The objective so far: seconds, joules or their weighted sum."""
+        return objective_value(self.objective, self.end, self.energy)

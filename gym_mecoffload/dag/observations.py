@@ -36,7 +36,7 @@ import numpy as np
 
 from gym_mecoffload.core.checks import GIGA, MEGA, check_count
 from gym_mecoffload.core.topology import N_PLACES
-from gym_mecoffload.dag.model import DagBatch, Schedule
+from gym_mecoffload.dag.model import DagBatch, Schedule, ScheduleOne
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,60 @@ class DagLayout:
         )
         return observation
 
+    def current_rows(self, dags: DagBatch) -> np.ndarray:
+        """The current-subtask view's first 2n + 3 entries for each subtask as the current
+        one, (N, n, 2n + 3) float32: its cycles, input and output, then its column and row
+        of the edge-data matrix."""
+        size, n = dags.n_tasks, dags.n_subtasks
+        rows = np.empty((size, n, 2 * n + 3), dtype=np.float32)
+        rows[:, :, 0] = dags.cycles / GIGA
+        rows[:, :, 1] = dags.input_data / MEGA
+        rows[:, :, 2] = dags.output_data / MEGA
+        rows[:, :, 3 : 3 + n] = np.swapaxes(dags.edge_data, 1, 2) / MEGA
+        rows[:, :, 3 + n :] = dags.edge_data / MEGA
+        return rows
+
+    def start_one(
+        self, observation: np.ndarray, schedule: ScheduleOne, rows: np.ndarray, current: int
+    ) -> None:
+        """:meth:`fill` for one task at its start: ``observation`` (size,) holds the static
+        part; ``rows`` are its :meth:`current_rows` (n, 2n + 3)."""
+        observation[self.current_offset + current] = 1.0
+        self._show_current_one(observation, schedule, rows, current)
+
+    def advance_one(
+        self,
+        observation: np.ndarray,
+        schedule: ScheduleOne,
+        rows: np.ndarray,
+        placed: int,
+        current: int | None,
+    ) -> None:
+        """:meth:`advance` for one task, entry by entry."""
+        observation[self.places_offset + N_PLACES * placed + schedule.places[placed]] = 1.0
+        observation[self.current_offset + placed] = 0.0
+        observation[self.finish_offset + placed] = schedule.finish[placed]
+        timeline = schedule.timeline
+        if timeline.links is not None:
+            observation[self.resources_offset : self.resources_offset + 4] = timeline.links
+            observation[self.resources_offset + 4 : self.makespan_offset] = timeline.cpus[:2]
+        observation[self.makespan_offset] = schedule.end
+        if current is None:
+            observation[self.current_view_offset :] = 0.0
+            return
+        observation[self.current_offset + current] = 1.0
+        self._show_current_one(observation, schedule, rows, current)
+
+    def _show_current_one(
+        self, observation: np.ndarray, schedule: ScheduleOne, rows: np.ndarray, current: int
+    ) -> None:
+        start = self.current_view_offset
+        middle = start + 2 * self.n_subtasks + 3
+        observation[start:middle] = rows[current]
+        finish, end = schedule.options(current)
+        observation[middle : middle + 3] = finish
+        observation[middle + 3 : middle + 6] = end
+
     def fill(
         self, observation: np.ndarray, schedule: Schedule, current: np.ndarray | None
     ) -> np.ndarray:
@@ -102,21 +156,50 @@ class DagLayout:
         observation[:, self.finish_offset : self.resources_offset] = np.where(
             placed, schedule.finish, 0.0
         )
+        self._show_state(observation, schedule)
+        self._show_current(observation, schedule, current)
+        return observation
+
+    def advance(
+        self,
+        observation: np.ndarray,
+        schedule: Schedule,
+        placed: np.ndarray,
+        current: np.ndarray | None,
+    ) -> None:
+        """Update ``observation`` (N, size) in place after subtasks ``placed`` (N,) joined
+        ``schedule``, with the next ``current`` subtasks (None once done): only what
+        changed is written, to the values :meth:`fill` would write."""
+        rows = schedule.rows[: len(observation)]
+        places = schedule.places[rows, placed]
+        observation[rows, self.places_offset + N_PLACES * placed + places] = 1.0
+        observation[rows, self.current_offset + placed] = 0.0
+        if current is not None:
+            observation[rows, self.current_offset + current] = 1.0
+        observation[rows, self.finish_offset + placed] = schedule.finish[rows, placed]
+        self._show_state(observation, schedule)
+        self._show_current(observation, schedule, current)
+
+    def _show_state(self, observation: np.ndarray, schedule: Schedule) -> None:
         if schedule.links is not None:
             observation[:, self.resources_offset : self.resources_offset + 4] = schedule.links
             observation[:, self.resources_offset + 4 : self.makespan_offset] = schedule.cpus[:, :2]
         observation[:, self.makespan_offset] = schedule.end
+
+    def _show_current(
+        self, observation: np.ndarray, schedule: Schedule, current: np.ndarray | None
+    ) -> None:
+        n = self.n_subtasks
         view = observation[:, self.current_view_offset :]
-        view[:] = 0.0
-        if current is not None:
-            dags, rows = schedule.dags, np.arange(size)
-            view[:, 0] = dags.cycles[rows, current] / GIGA
-            view[:, 1] = dags.input_data[rows, current] / MEGA
-            view[:, 2] = dags.output_data[rows, current] / MEGA
-            view[:, 3 : 3 + n] = dags.edge_data[rows, :, current] / MEGA
-            view[:, 3 + n : 3 + 2 * n] = dags.edge_data[rows, current, :] / MEGA
-            for place in range(N_PLACES):
-                finish, end = schedule.finish_if(current, np.full(size, place))
-                view[:, 3 + 2 * n + place] = finish
-                view[:, 6 + 2 * n + place] = end
-        return observation
+        if current is None:
+            view[:] = 0.0
+            return
+        dags, rows = schedule.dags, schedule.rows[: len(observation)]
+        view[:, 0] = dags.cycles[rows, current] / GIGA
+        view[:, 1] = dags.input_data[rows, current] / MEGA
+        view[:, 2] = dags.output_data[rows, current] / MEGA
+        view[:, 3 : 3 + n] = dags.edge_data[rows, :, current] / MEGA
+        view[:, 3 + n : 3 + 2 * n] = dags.edge_data[rows, current, :] / MEGA
+        finish, end = schedule.options(current)
+        view[:, 3 + 2 * n : 6 + 2 * n] = finish
+        view[:, 6 + 2 * n : 9 + 2 * n] = end
