@@ -38,6 +38,15 @@ class Timeline:
         self.hops = topology.max_hops
         self.link_bandwidths = np.stack([bandwidths[k] for k in topology.link_bandwidth], axis=1)
         self.unqueued = ~np.array(topology.queued)  # places whose CPU never waits
+        # Each route's hop bandwidths by (system, source * P + target, hop); inf past the
+        # route's end, where a piece moves on at once (x / inf = 0, t + 0 = t).
+        places = topology.n_places
+        self.pair_bandwidths = np.full(
+            (len(self.link_bandwidths), places * places, max(self.hops, 1)), np.inf
+        )
+        for source, target, hop in zip(*np.nonzero(self.route_links >= 0), strict=True):
+            link = self.route_links[source, target, hop]
+            self.pair_bandwidths[:, source * places + target, hop] = self.link_bandwidths[:, link]
         size = len(self.link_bandwidths)
         self.links = np.zeros((size, len(topology.links))) if contention else None
         self.cpus = np.zeros((size, topology.n_places)) if contention else None
@@ -80,17 +89,18 @@ class Timeline:
     def arrivals(
         self, amount: np.ndarray, source: np.ndarray, target: np.ndarray, ready: np.ndarray
     ) -> np.ndarray:
-        """Without contention, :meth:`transfer` of k pieces per system at once (N, k), all
-        to ``target`` (N,): nothing queues, so the pieces' order does not matter."""
+        """Without contention, :meth:`transfer` of many pieces per system at once: the
+        arguments broadcast to one shape whose first axis is the N systems (a piece that
+        stays in place, or moves 0 bytes, arrives when it is ready). Nothing queues, so
+        the pieces' order does not matter."""
         if self.links is not None:
             raise RuntimeError("with contention, transfers queue: add them one at a time")
-        rows = np.arange(len(ready))[:, None]
-        target = np.broadcast_to(target[:, None], source.shape)
-        arrival = ready
+        pair = np.asarray(source) * len(self.unqueued) + np.asarray(target)
+        shape = np.broadcast_shapes(np.shape(amount), pair.shape, np.shape(ready))
+        rows = np.arange(shape[0]).reshape((-1,) + (1,) * (len(shape) - 1))
+        arrival = np.broadcast_to(ready, shape)
         for hop in range(self.hops):
-            link = self.route_links[source, target, hop]
-            end = arrival + amount / self.link_bandwidths[rows, link]
-            arrival = np.where(link >= 0, end, arrival)
+            arrival = arrival + amount / self.pair_bandwidths[rows, pair, hop]
         return arrival
 
     def run(

@@ -10,6 +10,7 @@ Subtasks are numbered layer by layer, so every edge u -> v has u < v.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -116,18 +117,18 @@ def generate_dags(
     regularity, jump, scenario = settings.regularity, settings.jump, settings.scenario
     size = n_subtasks
     edges = np.zeros((n, size, size), dtype=bool)
+    random, integers = rng.random, rng.integers
     for i in range(n):
         widths = _layer_widths(size, fat, regularity, rng)
-        starts = np.concatenate([[0], np.cumsum(widths)])
+        starts = [0, *itertools.accumulate(widths)]
         for layer in range(1, len(widths)):
-            above = slice(starts[max(0, layer - jump)], starts[layer])
-            here = slice(starts[layer], starts[layer + 1])
-            links = rng.random((above.stop - above.start, here.stop - here.start)) < density
+            top, first, last = starts[max(0, layer - jump)], starts[layer], starts[layer + 1]
+            links = random((first - top, last - first)) < density
             orphans = ~links.any(axis=0)
             # Every subtask below the first layer has a parent: one from the layer just above.
-            parent = rng.integers(starts[layer - 1], starts[layer], size=orphans.sum())
-            links[parent - above.start, np.flatnonzero(orphans)] = True
-            edges[i, above, here] = links
+            parent = integers(starts[layer - 1], first, size=int(orphans.sum()))
+            links[parent - top, orphans] = True
+            edges[i, top:first, first:last] = links
     low, high = scenario.data
     edge_data = np.where(edges, rng.uniform(low, high, size=edges.shape), 0.0)
     sources = ~edges.any(axis=1)  # (n, size): no parent

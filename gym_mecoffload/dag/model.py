@@ -386,7 +386,7 @@ class Schedule:
             arrived = timeline.arrivals(
                 self.parent_data[rows, v],
                 np.maximum(np.take_along_axis(self.places, parents, axis=1), 0),
-                place,
+                place[:, None],
                 np.take_along_axis(self.finish, parents, axis=1),
             )
             ready = np.maximum(ready, np.where(mask, arrived, ready[:, None]).max(axis=1))
@@ -398,16 +398,37 @@ class Schedule:
     def options(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Subtask ``v``'s finish time and the partial makespan if it went to each place
         (N, 3) each, leaving this schedule as it is (HEFT's question, the view's answer)."""
+        if not self.contention:
+            finish, back = self._free_options(v)
+            self._options = (v.copy(), finish, back)  # the same times again when v is placed
+            return finish, np.maximum(self.end[:, None], np.maximum(finish, back))
         size = len(v)
         finish, back = np.empty((size, N_PLACES)), np.empty((size, N_PLACES))
         for place in range(N_PLACES):
-            timeline = self.timeline.copy() if self.contention else self.timeline
             finish[:, place], back[:, place] = self._times(
-                v, np.full(size, place, dtype=np.int64), timeline
+                v, np.full(size, place, dtype=np.int64), self.timeline.copy()
             )
-        if not self.contention:  # the same times again when v is placed: keep them
-            self._options = (v.copy(), finish, back)
         return finish, np.maximum(self.end[:, None], np.maximum(finish, back))
+
+    def _free_options(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_times` at every place at once (N, 3), without contention."""
+        dags, timeline = self.dags, self.timeline
+        rows = self.rows[: len(v)]
+        every = np.arange(N_PLACES)
+        ready = timeline.arrivals(dags.input_data[rows, v][:, None], 0, every, 0.0)
+        if self.parents.shape[2]:
+            parents, mask = self.parents[rows, v], self.parent_mask[rows, v]  # (N, width)
+            arrived = timeline.arrivals(
+                self.parent_data[rows, v][:, :, None],
+                np.maximum(np.take_along_axis(self.places, parents, axis=1), 0)[:, :, None],
+                every,
+                np.take_along_axis(self.finish, parents, axis=1)[:, :, None],
+            )  # (N, width, 3)
+            latest = np.where(mask[:, :, None], arrived, ready[:, None, :]).max(axis=1)
+            ready = np.maximum(ready, latest)
+        finish = ready + self.run[rows, v]
+        back = timeline.arrivals(dags.output_data[rows, v][:, None], every, 0, finish)
+        return finish, back
 
     def finish_if(self, v: np.ndarray, place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Subtask ``v``'s finish time and the partial makespan if it went to ``place``
