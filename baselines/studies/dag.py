@@ -46,7 +46,7 @@ from gym_mecoffload.core.topology import N_PLACES
 from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
-from gym_mecoffload.dag.episodes import DagEpisodes, DagSettings, rollout
+from gym_mecoffload.dag.episodes import DagEpisode, DagEpisodes, DagSettings, Decide, rollout
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.executors import EVERY_CORE, SEQUENTIAL, Executor
@@ -107,12 +107,12 @@ def _dataset(
     )
 
 
-def _greedy(policy: NetworkPolicy) -> Callable[[np.ndarray, DagEpisodes], np.ndarray]:
+def _greedy(policy: NetworkPolicy) -> Decide:
     """A network's argmax place for each task's current subtask."""
     return lambda observations, _: policy.scores(observations).argmax(axis=1)
 
 
-def _expert_path(data: DagDataset) -> Callable[[np.ndarray, DagEpisodes], np.ndarray]:
+def _expert_path(data: DagDataset) -> Decide:
     rows = np.arange(len(data))
     return lambda _, episodes: data.decisions[rows, episodes.current].astype(np.int64)
 
@@ -140,8 +140,8 @@ def train_dil_dag(
         seen, labels = [observations], [actions]
         visited: list[tuple[np.ndarray, np.ndarray]] = []  # the states of this round
 
-        def learner(obs: np.ndarray, episodes: DagEpisodes) -> np.ndarray:
-            visited.append((episodes.schedule.places.copy(), episodes.current.copy()))
+        def learner(obs: np.ndarray, episodes: DagEpisodes | DagEpisode) -> np.ndarray:
+            visited.append((episodes.places.copy(), episodes.current.copy()))
             with torch.no_grad():
                 return trainer.policy.predict(obs, deterministic=True)[0]
 
@@ -211,7 +211,7 @@ def distill_student(
     rows = np.arange(size)
     targets = np.zeros((size, n, N_PLACES), dtype=np.float32)
 
-    def teacher_step(observations: np.ndarray, episodes: DagEpisodes) -> np.ndarray:
+    def teacher_step(observations: np.ndarray, episodes: DagEpisodes | DagEpisode) -> np.ndarray:
         logits = teacher.scores(observations)
         # ln p = logits - logsumexp: the shift cancels in the softmax, so q = softmax(logits / T).
         scaled = logits / config.TEMPERATURE

@@ -261,7 +261,18 @@ class DagEpisodes(Episodes):
 
     @property
     def current(self) -> np.ndarray:
+        """Each task's subtask to place now (N,)."""
         return self.order[:, self.step_index]
+
+    @property
+    def observation_batch(self) -> np.ndarray:
+        """The current observations (N, size), not a copy."""
+        return self.observation
+
+    @property
+    def places(self) -> np.ndarray:
+        """The places chosen so far (N, n), -1 where not yet; not a copy."""
+        return self.schedule.places
 
     @property
     def done(self) -> bool:
@@ -364,6 +375,27 @@ class DagEpisode(Episodes):
     @property
     def done(self) -> bool:
         return self.step_index == self.settings.n_subtasks
+
+    @property
+    def current(self) -> np.ndarray:
+        """The subtask to place now, as :attr:`DagEpisodes.current` (1,)."""
+        return np.array([self.order[self.step_index]])
+
+    @property
+    def observation_batch(self) -> np.ndarray:
+        """The current observation as a batch of one (1, size), not a copy."""
+        return self.observation[None]
+
+    @property
+    def places(self) -> np.ndarray:
+        """The places chosen so far (1, n), -1 where not yet."""
+        return np.array([self.schedule.places])
+
+    def advance(self, places: np.ndarray) -> np.ndarray:
+        """Place the current subtask at ``places[0]``; the cost increase (1,)."""
+        before = self.schedule.cost
+        self.step_one(int(places[0]))
+        return np.array([self.schedule.cost - before])
 
     def observations(self) -> np.ndarray:
         return self.observation[None].copy()
@@ -468,9 +500,14 @@ class DagSource(EpisodeSource):
         return episodes(dags, settings.expert_labels(dags), settings)
 
 
+# A policy for :func:`rollout`: the observations (N, size) and the episodes (for their
+# ``current`` subtasks and ``places`` so far) in, the places (N,) out.
+Decide = Callable[[np.ndarray, "DagEpisodes | DagEpisode"], np.ndarray]
+
+
 def rollout(
     dags: DagBatch,
-    decide: Callable[[np.ndarray, DagEpisodes], np.ndarray],
+    decide: Decide,
     settings: DagSettings,
     *,
     record: bool = False,
@@ -482,18 +519,23 @@ def rollout(
     ``record``, the observations (N * n, size) and the chosen places (N * n,), step by
     step: demonstrations when ``decide`` is an expert.
     """
-    episodes = DagEpisodes(dags, None, settings)
+    # One task steps on the single-task path, the same episode bit for bit.
+    episodes = (
+        DagEpisode(dags, None, settings) if len(dags) == 1 else DagEpisodes(dags, None, settings)
+    )
     seen, chosen = [], []
     while not episodes.done:
-        decided = decide(episodes.observation, episodes)
+        observations = episodes.observation_batch
+        decided = decide(observations, episodes)
         try:  # 5 or 1.7 must not read as a place
             places = DEVICE_EDGE_CLOUD.check_actions(decided, (episodes.size,)).astype(np.int64)
         except ValueError as error:
             raise ValueError(f"decide, at step {episodes.step_index}: {error}") from None
         if record:
-            seen.append(episodes.observation.copy())
+            seen.append(observations.copy())
             chosen.append(places)
         episodes.advance(places)
+    decisions = episodes.places.copy()
     if not record:
-        return episodes.schedule.places.copy(), None, None
-    return episodes.schedule.places.copy(), np.concatenate(seen), np.concatenate(chosen)
+        return decisions, None, None
+    return decisions, np.concatenate(seen), np.concatenate(chosen)

@@ -128,3 +128,21 @@ def test_the_single_env_steps_as_the_batched_episodes_do(config):
         assert terminated and sorted(info) == sorted(final)
         for key, value in final.items():
             assert np.array_equal(np.asarray(info[key]), value[0]), key
+
+
+@pytest.mark.parametrize("contention", [False, True])
+def test_a_rollout_of_one_task_is_its_row_of_a_batched_rollout(contention):
+    from gym_mecoffload.dag.episodes import DagSettings, rollout
+
+    dags = generate_dags(4, n_subtasks=8, rng=np.random.default_rng(3))
+    settings = DagSettings.for_model(8, contention=contention)
+
+    def decide(observations, episodes):  # a rule of the observation and of the places so far
+        seen = episodes.places.sum(axis=1)
+        return (observations[:, -6:-3].argmin(axis=1) + seen) % 3
+
+    together, observations, places = rollout(dags, decide, settings, record=True)
+    for i in range(4):
+        alone, seen, chosen = rollout(dags[i], decide, settings, record=True)
+        assert np.array_equal(alone, together[i : i + 1])
+        assert np.array_equal(seen, observations[i::4]) and np.array_equal(chosen, places[i::4])
