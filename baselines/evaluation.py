@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,13 +35,17 @@ def pin_threads() -> None:
     threadpool_limits(1)  # as OMP_NUM_THREADS=1 would, but after numpy has loaded
 
 
-def _online_times_us(policy: Policy, singles: list, warmup: int) -> np.ndarray:
+def online_times_us(
+    decide_one: Callable[[Any], object], singles: list, warmup: int = 1
+) -> np.ndarray:
+    """Microseconds (len(singles),) that ``decide_one`` takes on each task, one at a time
+    (tasks sliced beforehand), after ``warmup`` untimed calls on the first tasks."""
     for task in singles[:warmup]:
-        policy.decide_one(task)
+        decide_one(task)
     times = np.empty(len(singles))
     for i, task in enumerate(singles):
         started = time.perf_counter_ns()
-        policy.decide_one(task)
+        decide_one(task)
         times[i] = time.perf_counter_ns() - started
     return times / 1e3
 
@@ -103,7 +108,7 @@ def measure_delay(
             ]
         with torch.inference_mode():
             for suffix, timed in backends:
-                online = _online_times_us(timed, singles, warmup)
+                online = online_times_us(timed.decide_one, singles, warmup)
                 figures[f"online{suffix}_us"] = float(np.median(online))
                 figures[f"online{suffix}_p90_us"] = float(np.percentile(online, 90))
                 if suffix != "_single":

@@ -25,8 +25,9 @@ from gym_mecoffload.chain.model import sample_states
 REPEATS = 5
 
 
-def steps_per_second(env_id: str, steps: int = 30_000) -> float:
-    env = gym.make(env_id)
+def steps_per_second(env_id: str, steps: int = 30_000, **kwargs: object) -> float:
+    """Steps per second of ``gym.make(env_id, **kwargs)`` with random actions."""
+    env = gym.make(env_id, **kwargs)
     env.reset(seed=0)
     env.action_space.seed(0)
     started = time.perf_counter()

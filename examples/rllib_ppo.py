@@ -27,7 +27,7 @@ from ray.rllib.connectors.env_to_module import MeanStdFilter
 
 import gym_mecoffload  # noqa: F401  (registers the ids in this process)
 from baselines import config
-from gym_mecoffload.executors import connect_ray
+from gym_mecoffload.ray_cluster import connect_ray
 
 ENVS = {
     # name: (env id for RLlib, env_config)

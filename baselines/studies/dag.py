@@ -37,7 +37,7 @@ from torch import nn
 
 from baselines import config
 from baselines.dil import TrainingHistory, clone, fit
-from baselines.evaluation import pin_threads
+from baselines.evaluation import online_times_us, pin_threads
 from baselines.networks import StandardizeExtractor, learn_quietly, observation_statistics
 from baselines.policies import NetworkPolicy, Standardize, mlp
 from baselines.studies.plots import dag_ratios
@@ -277,13 +277,7 @@ def train_dqn_dag(
 
 def _delay_ms(decide_one: Callable[[DagBatch], object], singles: list[DagBatch]) -> float:
     """Median milliseconds to decide one task (tasks sliced beforehand, one at a time)."""
-    decide_one(singles[0])  # warm-up
-    times = []
-    for task in singles:
-        started = time.perf_counter()
-        decide_one(task)
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1e3)
+    return float(np.median(online_times_us(decide_one, singles)) / 1e3)
 
 
 def run_setting(

@@ -16,7 +16,7 @@ from gym_mecoffload.core.checks import check_count, real_array
 from gym_mecoffload.core.links import SLOT_FIELDS, Slots
 from gym_mecoffload.core.objective import Objective, as_objective
 from gym_mecoffload.core.scenario import Scenario
-from gym_mecoffload.executors import Executor, as_executor, run_shards
+from gym_mecoffload.executors import Executor, as_executor, run_dataset_shards
 from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
 
 _FORMAT_VERSION = 1
@@ -192,6 +192,15 @@ def generate_dataset(
       :class:`~gym_mecoffload.executors.Executor` or its name: ``"local"`` processes,
       default every core; or ``"ray"`` tasks). The dataset is the same, bit for bit,
       whatever the executor and its number of workers. ``progress`` counts finished shards.
+
+    Raises:
+        ShardsFailed: (``seed`` only) some shards raised; the others all ran. The
+            message names each failed shard k (its tasks ``k * shard_size`` onwards and
+            its stream ``[seed, k]``) and its error, the first of which is the
+            ``__cause__``. ``partial`` is an :class:`OffloadDataset` of the finished
+            shards' tasks, in shard order (the failed shards' tasks missing; None if no
+            shard finished), and ``results`` has each shard's own part (None where it
+            failed).
     """
     objective = as_objective(objective)
     model = ChannelModel.build(channel, outage_probability, scenario)
@@ -212,20 +221,25 @@ def generate_dataset(
         _ChainShard(min(shard_size, n - start), scenario, n_subtasks, objective, model, seed, k)
         for k, start in enumerate(range(0, n, shard_size))
     ]
-    parts = run_shards(
+
+    def combine(parts: list[OffloadDataset]) -> OffloadDataset:
+        slots = None if parts[0].slots is None else Slots.concatenate([p.slots for p in parts])
+        return OffloadDataset(
+            TaskBatch.concatenate([p.states for p in parts]),
+            np.concatenate([p.decisions for p in parts]),
+            np.concatenate([p.costs for p in parts]),
+            parts[0].scenario,
+            objective,
+            slots,
+        )
+
+    return run_dataset_shards(
         _label_shard,
         shards,
+        combine,
+        shard_size=shard_size,
         executor=executor,
         progress="labelling tasks" if progress else None,
-    )
-    slots = None if parts[0].slots is None else Slots.concatenate([p.slots for p in parts])
-    return OffloadDataset(
-        TaskBatch.concatenate([p.states for p in parts]),
-        np.concatenate([p.decisions for p in parts]),
-        np.concatenate([p.costs for p in parts]),
-        parts[0].scenario,
-        objective,
-        slots,
     )
 
 

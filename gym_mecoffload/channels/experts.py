@@ -30,8 +30,15 @@ from gym_mecoffload.channels.processes import (
     Cells,
     ChannelModel,
     MarkovLink,
+    holds_bool,
+    real_values,
 )
-from gym_mecoffload.core.checks import check_count, check_indices
+from gym_mecoffload.core.checks import (
+    check_count,
+    check_indices,
+    check_representable,
+    first_bad,
+)
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.links import Slots
 from gym_mecoffload.core.objective import Objective, as_objective
@@ -52,25 +59,57 @@ _CHUNK_ELEMENTS = 2**21  # tasks x states x 9 values in one backward pass (16 MB
 def clairvoyant(
     tasks: TaskBatch, slots: Slots | None, objective: str | Objective = "latency"
 ) -> np.ndarray:
-    """The optimum on the realised slots (N, n; None: the paper's static, reliable channel):
-    knows the future, so no policy does better."""
-    return solvers.optimal(tasks, objective, slots)
+    """The optimum (N, n) on the realised slots: knows the future, so no policy does better.
+
+    ``slots=None`` is the paper's static, reliable channel, every transfer at the tasks'
+    own bandwidths, once: the one representation of that channel in the package
+    (:meth:`ChannelModel.realise` returns None for it, :meth:`Slots.realised` reads it so),
+    so on it the clairvoyant is the paper's static optimum. Anything else but a
+    :class:`Slots` is a TypeError.
+    """
+    return solvers.optimal(require_batch(tasks, "tasks"), objective, _check_slots(tasks, slots))
+
+
+def _check_slots(tasks: TaskBatch, slots: Any) -> Slots | None:
+    """``slots`` if it is None (the static, reliable channel) or :class:`Slots` that fit
+    ``tasks``; else a TypeError or ValueError saying what is allowed."""
+    if slots is None:
+        return None
+    if not isinstance(slots, Slots):
+        raise TypeError(
+            "slots must be a Slots (a channel's realisation, ChannelModel.realise makes one) "
+            f"or None (the paper's static, reliable channel); got {type(slots).__name__}"
+        )
+    slots.check_against(tasks)
+    return slots
 
 
 def rollout(tasks: TaskBatch, slots: Slots | None, policy: SequentialPolicy) -> np.ndarray:
     """The decisions (N, n) a sequential policy takes on realised slots (None: the paper's
     static, reliable channel), subtask by subtask, seeing slot t's bandwidths when it
-    places subtask t and never a later slot's."""
-    slots = Slots.realised(require_batch(tasks, "tasks"), slots)
-    slots.check_against(tasks)
+    places subtask t and never a later slot's.
+
+    At every step the policy must return a place (0 device, 1 edge, 2 cloud) for every
+    task: an integer or an (N,) integer array; anything else (a float, a bool, a place
+    out of range, another shape) is a ValueError naming the step.
+    """
+    tasks = require_batch(tasks, "tasks")
+    slots = Slots.realised(tasks, _check_slots(tasks, slots))
+    if not callable(policy):
+        raise TypeError(
+            "policy must be callable as policy(step, previous_place, edge_bandwidth, "
+            f"cloud_bandwidth) -> places; got {type(policy).__name__}"
+        )
     decisions = np.empty((tasks.n_tasks, tasks.n_subtasks), dtype=np.int64)
     previous = np.full(tasks.n_tasks, DEVICE, dtype=np.int64)
+    what = "places 0 (device), 1 (edge) or 2 (cloud)"
     for t in range(tasks.n_subtasks):
-        places = np.asarray(
-            policy(t, previous, slots.edge_bandwidths[:, t], slots.cloud_bandwidths[:, t])
-        )
-        decisions[:, t] = places
-        previous = decisions[:, t]
+        places = policy(t, previous, slots.edge_bandwidths[:, t], slots.cloud_bandwidths[:, t])
+        name = f"the places the policy returned at step {t}"
+        if holds_bool(places):  # numpy would read [True, 0, 1] as integers
+            raise ValueError(f"{name} must be integers, not bools, of {what}; got {places!r}")
+        decisions[:, t] = check_indices(name, places, tasks.n_tasks, N_PLACES, what)
+        previous = decisions[:, t].copy()  # a copy: a policy writing into it changes nothing
     return decisions
 
 
@@ -98,7 +137,9 @@ class _Bound:
 
     def _inputs(
         self, step: Any, previous: Any, edge_bandwidth: Any, cloud_bandwidth: Any
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """The checked arguments of a call: step and previous place (N,) integers, the
+        per-byte costs (3, 3, N) and the two bandwidths (N,) in bytes/s."""
         n_tasks = self.tasks.n_tasks
         step = check_indices("step", step, n_tasks, self.n_subtasks, "subtask indices")
         previous = check_indices("previous_place", previous, n_tasks, N_PLACES, "places 0, 1 or 2")
@@ -107,12 +148,23 @@ class _Bound:
             ("edge_bandwidth", edge_bandwidth),
             ("cloud_bandwidth", cloud_bandwidth),
         ):
-            array = np.broadcast_to(np.asarray(value, dtype=np.float64), (n_tasks,))
-            if not (np.isfinite(array).all() and (array > 0).all()):
-                raise ValueError(f"{name} must be finite and > 0 bytes/s; got {value!r}")
+            # Strings and bools refused: "1e6" or True must not pass as a bandwidth.
+            array = real_values(name, value, "bytes/s")
+            if array.ndim > 1 or (array.ndim == 1 and len(array) != n_tasks):
+                raise ValueError(
+                    f"{name} must be a number or a ({n_tasks},) array of bandwidths (bytes/s), "
+                    f"one per task; got shape {array.shape}"
+                )
+            array = np.broadcast_to(array, (n_tasks,))
+            bad = ~np.isfinite(array) | ~(array > 0)
+            if bad.any():
+                raise ValueError(
+                    f"{name} must be finite and > 0 bytes/s; got {first_bad(array, bad)}"
+                )
+            check_representable(name, array)
             bandwidths.append(array)
         per_byte = per_byte_costs(self.objective, *bandwidths)  # (3, 3, N)
-        return step, previous, per_byte
+        return step, previous, per_byte, bandwidths
 
     def _now(self, step: np.ndarray, previous: np.ndarray, per_byte: np.ndarray) -> np.ndarray:
         """The expected cost (3, N) of each place for subtask ``step``: its input's transfer
@@ -129,7 +181,7 @@ class SequentialGreedy(_Bound):
     def __call__(
         self, step: Any, previous: Any, edge_bandwidth: Any, cloud_bandwidth: Any
     ) -> np.ndarray:
-        step, previous, per_byte = self._inputs(step, previous, edge_bandwidth, cloud_bandwidth)
+        step, previous, per_byte, _ = self._inputs(step, previous, edge_bandwidth, cloud_bandwidth)
         return _argmin_places(self._now(step, previous, per_byte))
 
 
@@ -140,7 +192,7 @@ class CertaintyEquivalent(_Bound):
     def __call__(
         self, step: Any, previous: Any, edge_bandwidth: Any, cloud_bandwidth: Any
     ) -> np.ndarray:
-        step, previous, per_byte = self._inputs(step, previous, edge_bandwidth, cloud_bandwidth)
+        step, previous, per_byte, _ = self._inputs(step, previous, edge_bandwidth, cloud_bandwidth)
         n, rows = self.n_subtasks, np.arange(self.tasks.n_tasks)
         # Cost to go after each place, from the last subtask back to the earliest step asked.
         to_go = self.data[n] * per_byte[:, DEVICE]  # (3, N): the output's return
@@ -232,14 +284,14 @@ class MdpExpert(_Bound):
     def __call__(
         self, step: Any, previous: Any, edge_bandwidth: Any, cloud_bandwidth: Any
     ) -> np.ndarray:
-        step, previous, per_byte = self._inputs(step, previous, edge_bandwidth, cloud_bandwidth)
+        step, previous, per_byte, (b1, b2) = self._inputs(
+            step, previous, edge_bandwidth, cloud_bandwidth
+        )
         rows = np.arange(self.tasks.n_tasks)
         state = np.zeros(self.tasks.n_tasks, dtype=np.intp)
         if self.model.channel.name == "markov":
             edge, cloud = self.laws  # type: ignore[misc]
-            state[:] = edge.level_of(edge_bandwidth) * len(cloud.levels) + cloud.level_of(
-                cloud_bandwidth
-            )
+            state[:] = edge.level_of(b1) * len(cloud.levels) + cloud.level_of(b2)
             # The cost now at the level's exact bandwidths, as the backward pass priced it.
             per_byte = self._expect.states[:, :, state, 0]
         after = self.to_go[step, :, state, rows].T  # (3, N)
@@ -368,7 +420,12 @@ def reference_decisions(
     """Every reference policy's decisions (N, n) on the realised slots, and the
     ``clairvoyant``'s: the experts, the paper's heuristics, ``random`` (from ``rng``)
     and ``one_shot_optimal`` (the paper's exact optimum for slot 0's bandwidths, kept
-    for the whole task, as a one-shot model would)."""
+    for the whole task, as a one-shot model would). ``slots=None``: the paper's static,
+    reliable channel, as for :func:`clairvoyant`."""
+    tasks = require_batch(tasks, "tasks")
+    slots = _check_slots(tasks, slots)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     size, n = tasks.n_tasks, tasks.n_subtasks
     decisions = {
         "mdp": rollout(tasks, slots, MdpExpert(tasks, model, objective)),

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gym_mecoffload.chain.model import TaskBatch
+from gym_mecoffload.chain.model import TaskBatch, require_batch
 from gym_mecoffload.core.checks import check_count, check_representable, real_array, real_number
 from gym_mecoffload.core.links import Slots
 from gym_mecoffload.core.scenario import Scenario, as_scenario
@@ -25,14 +25,34 @@ CHANNELS = ("static", "iid", "markov", "rayleigh")
 LINKS = ("edge", "cloud")  # device <-> edge (b1), edge <-> cloud (b2)
 
 
+def holds_bool(value: Any) -> bool:
+    """Whether ``value``, a list or tuple (nested or not), holds a bool anywhere: numpy reads
+    ``[True, 4e6]`` as ``[1.0, 4e6]`` and ``[True, 0, 1]`` as integers, which a check of
+    the array's dtype then cannot see."""
+    if isinstance(value, (list, tuple)):
+        return any(holds_bool(v) for v in value)
+    return isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and value.dtype == bool
+    )
+
+
+def real_values(name: str, value: Any, unit: str) -> np.ndarray:
+    """``value`` as a float64 array if it holds only real numbers (:func:`real_array`), a bool
+    mixed into a list of numbers refused too."""
+    if isinstance(value, (list, tuple)) and holds_bool(value):
+        raise TypeError(f"{name} must hold real numbers ({unit}); got a bool in {value!r:.200}")
+    return real_array(name, value, unit)
+
+
 def _pair(name: str, value: Any, unit: str) -> tuple[float, float]:
     """A per-link parameter: one number for both links, or an (edge, cloud) pair."""
     if isinstance(value, (tuple, list, np.ndarray)):
-        if len(value) != 2:
+        array = real_values(name, value, unit)  # strings and bools refused, as by real_number
+        if array.shape != (2,):
             raise ValueError(
                 f"{name} must be a number or an (edge, cloud) pair ({unit}); got {value!r}"
             )
-        return tuple(real_number(name, v) for v in value)  # type: ignore[return-value]
+        return float(array[0]), float(array[1])
     number = real_number(name, value)
     return number, number
 
@@ -77,12 +97,13 @@ class MarkovChannel:
         if not 0.0 <= stay <= 1.0:
             raise ValueError(f"stay must be a probability in [0, 1]; got {self.stay!r}")
         object.__setattr__(self, "stay", stay)
-        check_count("n_levels", self.n_levels, 1, 64, " (levels of the Markov channel)")
+        n_levels = check_count("n_levels", self.n_levels, 1, 64, " (levels of the Markov channel)")
+        object.__setattr__(self, "n_levels", n_levels)
         for name in ("edge_levels", "cloud_levels"):
             levels = getattr(self, name)
             if levels is None:
                 continue
-            array = real_array(name, levels, "bytes/s")
+            array = real_values(name, levels, "bytes/s")
             if array.ndim != 1 or not 1 <= len(array) <= 64:
                 raise ValueError(f"{name} must be 1 to 64 bandwidths (bytes/s); got {levels!r}")
             if not (np.isfinite(array).all() and (array > 0).all() and (np.diff(array) > 0).all()):
@@ -167,6 +188,7 @@ class UniformLink:
         return rng.uniform(self.low, self.high, size=shape)
 
     def cells(self, n_cells: int) -> Cells:
+        n_cells = check_count("n_cells", n_cells, 1, None, " (cells per link)")
         # Geometric edges in b: x = 1 / b varies by the same factor in every cell.
         edges = np.geomspace(self.low, self.high, n_cells + 1)
         if self.low == self.high:
@@ -182,6 +204,14 @@ class UniformLink:
         return Cells(probability, mean, 1 / c, 1 / a)
 
 
+# Gauss-Legendre nodes per piece of a Rayleigh cell: every piece keeps the integrand's
+# singularities (g = 0 and g = -1 / snr) at least its own width away, so 16 nodes reach
+# rounding error; 64 Gauss-Laguerre nodes for the unbounded last cell.
+_PIECE_NODES = np.polynomial.legendre.leggauss(16)
+_TAIL_NODES = np.polynomial.laguerre.laggauss(64)
+_LN2 = math.log(2.0)
+
+
 @dataclass(frozen=True)
 class RayleighLink:
     """``max(floor, W log2(1 + snr g) / 8)`` bytes/s with g ~ Exp(1), independent per slot."""
@@ -191,50 +221,79 @@ class RayleighLink:
     floor: float
 
     def bandwidth(self, gain: np.ndarray) -> np.ndarray:
-        return np.maximum(self.floor, self.width_hz * np.log2(1.0 + self.snr * gain) / 8.0)
+        # log1p: at a low SNR, 1 + snr * g would round snr * g away (1e-10 keeps 6 digits).
+        return np.maximum(self.floor, self.width_hz / (8.0 * _LN2) * np.log1p(self.snr * gain))
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         return self.bandwidth(rng.exponential(1.0, size=shape))
 
-    def _gain(self, bandwidth: np.ndarray) -> np.ndarray:
-        """The gain g at which the unfloored bandwidth equals ``bandwidth``."""
-        return np.expm1(8.0 * bandwidth / self.width_hz * math.log(2.0)) / self.snr
+    @property
+    def floor_gain(self) -> float:
+        """g_floor, the gain below which the link sits at its floor (inf if beyond a float)."""
+        exponent = 8.0 * _LN2 * self.floor / self.width_hz  # ln(1 + snr g) at the floor
+        with np.errstate(over="ignore"):
+            return float(np.expm1(exponent) / self.snr)
 
     def cells(self, n_cells: int) -> Cells:
-        """An atom at the floor, n_cells - 2 cells geometric in b up to the 1 - 1e-6 quantile,
-        and a last cell up to infinite bandwidth (x = 0). Conditional means by Gauss-Legendre
-        (64 nodes per cell) and Gauss-Laguerre (64 nodes) for the last: smooth integrands,
-        accurate to about 1e-12 relative."""
-        g_floor = float(self._gain(np.array(self.floor)))
+        """An atom at the floor, max(n_cells - 2, 1) cells geometric in b up to the gain
+        g_floor + ln(1e6) (P(g > it | g > g_floor) = 1e-6), and a last cell up to infinite
+        bandwidth (x = 0); cells of no probability are left out.
+
+        Every probability and conditional mean is taken relative to its cell's start,
+        ``exp(-(g - a))`` rather than ``exp(-g)``, so nothing underflows however likely the
+        floor is; where P(floor) is 1 to double precision (g_floor above about 37), the
+        link is pinned at its floor: one cell, and the expectation differs from the
+        floor's by less than its last bit. Conditional means by composite Gauss-Legendre
+        and by Gauss-Laguerre for the last cell: accurate to about 1e-14 relative at
+        every width, SNR and floor the channel accepts.
+        """
+        n_cells = check_count("n_cells", n_cells, 1, None, " (cells per link)")
+        x_floor = 1.0 / self.floor
+        g_floor = self.floor_gain
         p_floor = -math.expm1(-g_floor)
-        g_top = g_floor + math.log(1e6)  # P(g > g_top | g > g_floor) = 1e-6
-        b_top = float(self.bandwidth(np.array(g_top)))
-        edges_b = np.geomspace(self.floor, b_top, max(n_cells - 1, 2))
-        edges_g = self._gain(edges_b)
-        edges_g[0] = g_floor
-        x = lambda g: 1.0 / self.bandwidth(g)  # noqa: E731 - a one-line integrand
-        nodes, weights = np.polynomial.legendre.leggauss(64)
-        probability, mean, low, high = (
-            [p_floor],
-            [1 / self.floor],
-            [1 / self.floor],
-            [1 / self.floor],
-        )
-        for a, c in zip(edges_g[:-1], edges_g[1:], strict=True):
-            g = (c - a) / 2 * nodes + (c + a) / 2
-            w = (c - a) / 2 * weights * np.exp(-g)
-            probability.append(math.exp(-a) - math.exp(-c))
-            mean.append(float((w * x(g)).sum() / w.sum()))
-            low.append(float(x(np.array(c))))
-            high.append(float(x(np.array(a))))
-        lag_nodes, lag_weights = np.polynomial.laguerre.laggauss(64)
-        g = edges_g[-1] + lag_nodes
-        probability.append(math.exp(-edges_g[-1]))
-        mean.append(float((lag_weights * x(g)).sum() / lag_weights.sum()))
+        if p_floor == 1.0:
+            one = np.ones(1)
+            return Cells(one, one * x_floor, one * x_floor, one * x_floor)
+        tail = math.exp(-g_floor)  # P(g > g_floor), > 2**-54 here
+        # Edges geometric in u = ln(1 + snr g), i.e. in b: x = 1 / b shrinks by the same
+        # factor in every cell. excess = g - g_floor, the gain above the floor's.
+        u_floor = math.log1p(self.snr * g_floor)
+        u_top = math.log1p(self.snr * (g_floor + math.log(1e6)))
+        edges_u = np.geomspace(u_floor, u_top, max(n_cells - 2, 1) + 1)
+        edges_g = np.expm1(edges_u) / self.snr
+        edges_g[0], edges_g[-1] = g_floor, g_floor + math.log(1e6)
+        excess = edges_g - g_floor
+        probability, mean, low, high = [p_floor], [x_floor], [x_floor], [x_floor]
+        for a, c, excess_a in zip(edges_g[:-1], edges_g[1:], excess[:-1], strict=True):
+            if not c > a:  # edges that rounding merged: a cell of no probability
+                continue
+            probability.append(tail * math.exp(-excess_a) * -math.expm1(-(c - a)))
+            mean.append(self._mean_time(a, c))
+            low.append(float(1.0 / self.bandwidth(np.array(c))))
+            high.append(float(1.0 / self.bandwidth(np.array(a))) if a > g_floor else x_floor)
+        top = edges_g[-1]
+        nodes, weights = _TAIL_NODES
+        probability.append(tail * 1e-6)
+        mean.append(float((weights / self.bandwidth(top + nodes)).sum() / weights.sum()))
         low.append(0.0)
-        high.append(float(x(np.array(edges_g[-1]))))
-        probability = np.array(probability)
-        return Cells(probability / probability.sum(), np.array(mean), np.array(low), np.array(high))
+        high.append(float(1.0 / self.bandwidth(np.array(top))))
+        probability, mean, low, high = (np.array(v) for v in (probability, mean, low, high))
+        keep = probability > 0.0
+        return Cells(probability[keep] / probability[keep].sum(), mean[keep], low[keep], high[keep])
+
+    def _mean_time(self, a: float, c: float) -> float:
+        """E[1 / b | a <= g <= c] (s/byte) for a < c above the floor's gain."""
+        # Pieces of [a, c] no longer than their distance to g = 0 (ratio <= 2 near 0) and
+        # at most 1 wide (e^-g varies by e at most): a smooth integrand on each.
+        breaks = [a]
+        while breaks[-1] < c:
+            step = min(breaks[-1], 1.0) if breaks[-1] > 0.0 else c
+            breaks.append(min(c, breaks[-1] + step))
+        starts, ends = np.array(breaks[:-1])[:, None], np.array(breaks[1:])[:, None]
+        nodes, weights = _PIECE_NODES
+        g = (ends - starts) / 2 * nodes + (ends + starts) / 2
+        w = (ends - starts) / 2 * weights * np.exp(-(g - a))
+        return float((w / self.bandwidth(g)).sum() / w.sum())
 
 
 @dataclass(frozen=True)
@@ -372,6 +431,9 @@ class ChannelModel:
         transfer at the task's own bandwidths, once, and draws nothing, so it
         leaves a seeded stream of tasks exactly as it was.
         """
+        tasks = require_batch(tasks, "tasks")
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
         if self.fixed:
             return tasks, None
         n_slots = tasks.n_subtasks + 1

@@ -19,7 +19,8 @@ from gym_mecoffload.dag import experts
 from gym_mecoffload.dag.experts import Labels
 from gym_mecoffload.dag.graphs import DagGenerator
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
-from gym_mecoffload.executors import Executor, as_executor, run_shards
+from gym_mecoffload.dag.solvers import MILP_GAP
+from gym_mecoffload.executors import Executor, as_executor, run_dataset_shards
 from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
 
 _FORMAT_VERSION = 1
@@ -102,10 +103,11 @@ class DagDataset:
             raise ValueError("lower_bound must be finite and >= 0 (a damaged or forged dataset)")
         if not (lower <= costs * (1 + 1e-9)).all():
             raise ValueError("lower_bound must not exceed the decisions' costs")
-        # Without contention the bound is the optimum: a label called exact must reach it.
+        # Without contention the bound is HiGHS's (or the optimum): an exact label is within
+        # the MILP's gap of it.
         proved = exact & (not self.contention)
-        if (costs[proved] > lower[proved] * (1 + 1e-6)).any():
-            i = int(np.flatnonzero(proved & (costs > lower * (1 + 1e-6)))[0])
+        if (costs[proved] > lower[proved] * (1 + MILP_GAP)).any():
+            i = int(np.flatnonzero(proved & (costs > lower * (1 + MILP_GAP)))[0])
             raise ValueError(
                 f"task {i}'s label is called exact but costs {costs[i]!r}, above the optimum "
                 f"{lower[i]!r} it carries (a damaged or forged dataset)"
@@ -249,6 +251,14 @@ def generate_dag_dataset(
     Labels cost milliseconds each (the MILP: about 11 ms at n = 20 on one core here),
     so plan budgets from measured times (README). ``progress`` counts finished shards
     on stderr. Save the result with :meth:`DagDataset.save`, which writes atomically.
+
+    Raises:
+        ShardsFailed: some shards raised; the others all ran. The message names each
+            failed shard k (its tasks ``k * shard_size`` onwards and its stream
+            ``[seed, k]``) and its error, the first of which is the ``__cause__``.
+            ``partial`` is a :class:`DagDataset` of the finished shards' tasks, in shard
+            order (the failed shards' tasks missing; None if no shard finished), and
+            ``results`` has each shard's own part (None where it failed).
     """
     n = check_count("n", n, 1)
     shard_size = check_count("shard_size", shard_size, 1)
@@ -263,10 +273,12 @@ def generate_dag_dataset(
         _Shard(k, min(shard_size, n - k * shard_size), seed, generator, contention, objective)
         for k in range(count)
     ]
-    parts = run_shards(
+
+    return run_dataset_shards(
         _label_shard,
         shards,
+        DagDataset.concatenate,
+        shard_size=shard_size,
         executor=executor,
         progress="labelling DAGs" if progress else None,
     )
-    return DagDataset.concatenate(parts)

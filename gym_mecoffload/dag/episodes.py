@@ -176,9 +176,14 @@ class DagSettings:
             dags = self.generator.generate(size, rng)
             return dags, self.expert_labels(dags)
         index = rng.integers(len(pool), size=size)
-        if isinstance(pool, DagDataset):
-            padded = _padded(pool[index], self.n_subtasks)
-            return padded.dags, padded.labels
+        if isinstance(pool, DagDataset):  # checked when it was made: not again per draw
+            dags = pad_dags(pool.dags[index], self.n_subtasks)
+            extra = self.n_subtasks - pool.dags.n_subtasks
+            decisions = np.pad(pool.decisions[index].astype(np.int64), ((0, 0), (0, extra)))
+            labels = Labels(
+                decisions, pool.costs[index], pool.lower_bound[index], pool.exact[index]
+            )
+            return dags, labels
         dags = pad_dags(pool[index], self.n_subtasks)
         return dags, self.expert_labels(dags)
 
@@ -187,21 +192,6 @@ class DagSettings:
         if self.optimum != "milp":
             return None
         return label(dags, self.objective, contention=self.contention)
-
-
-def _padded(labels: DagDataset, n_subtasks: int) -> DagDataset:
-    extra = n_subtasks - labels.dags.n_subtasks
-    if extra == 0:
-        return labels
-    return DagDataset(
-        pad_dags(labels.dags, n_subtasks),
-        np.pad(labels.decisions, ((0, 0), (0, extra))),
-        labels.costs,
-        labels.lower_bound,
-        labels.exact,
-        labels.contention,
-        labels.objective,
-    )
 
 
 def _expert_infos(labels: Labels, contention: bool) -> dict[str, np.ndarray]:

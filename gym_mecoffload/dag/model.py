@@ -263,6 +263,8 @@ def priority_order(dags: DagBatch) -> np.ndarray:
     mean_run = run_seconds(dags).mean(axis=2)  # (N, n)
     mean_per_byte = seconds_per_byte(dags).mean(axis=(1, 2))  # (N,)
     mean_move = dags.edge_data * mean_per_byte[:, None, None]
+    if size == 1:  # one task: the same sums and maxima on Python floats, without numpy's overhead
+        return np.array([_priority_order_one(dags.edges[0], mean_run[0], mean_move[0])])
     rank = np.zeros((size, n))
     for v in range(n - 1, -1, -1):
         after = np.where(
@@ -272,6 +274,20 @@ def priority_order(dags: DagBatch) -> np.ndarray:
     # Decreasing rank, ties by index: a stable sort of -rank. A parent's rank exceeds its
     # child's (w, e >= 0), but a zero-work subtask ties its child: the index breaks it.
     return np.argsort(-rank, axis=1, kind="stable")
+
+
+def _priority_order_one(
+    edges: np.ndarray, mean_run: np.ndarray, mean_move: np.ndarray
+) -> list[int]:
+    n = len(mean_run)
+    run, move = mean_run.tolist(), mean_move.tolist()
+    children = [np.flatnonzero(edges[v]).tolist() for v in range(n)]
+    rank = [0.0] * n
+    for v in range(n - 1, -1, -1):
+        # Non-children count 0.0 in the batched maximum; every term is >= 0.
+        after = max([move[v][s] + rank[s] for s in children[v]], default=0.0)
+        rank[v] = run[v] + (max(after, 0.0) if v + 1 < n else 0.0)
+    return sorted(range(n), key=lambda v: -rank[v])  # stable: ties by index
 
 
 def objective_value(objective: Objective, seconds: Any, joules: Any) -> Any:
@@ -513,11 +529,11 @@ class ScheduleOne:
         self.run = run_seconds(dags)[0].tolist()  # [v][place] seconds
         self.inputs = dags.input_data[0].tolist()
         self.outputs = dags.output_data[0].tolist()
-        edges, data = dags.edges[0], dags.edge_data[0].tolist()
-        # Each subtask's parents in increasing index, with the bytes each sends.
-        self.parents = [
-            [(u, data[u][v]) for u in np.flatnonzero(edges[:, v]).tolist()] for v in range(n)
-        ]
+        data = dags.edge_data[0].tolist()
+        # Each subtask's parents in increasing index (nonzero's order), with their bytes.
+        self.parents: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+        for u, v in zip(*(axis.tolist() for axis in np.nonzero(dags.edges[0])), strict=True):
+            self.parents[v].append((u, data[u][v]))
         self.device_joules = dag_device_joules(dags, self.objective)[0].tolist()
         self.joules_per_byte = joules_per_byte(dags, self.objective)[0].tolist()
         self.timeline = TimelineOne(

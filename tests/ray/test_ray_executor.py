@@ -1,8 +1,12 @@
 """The Ray executor: the same datasets as the local one, and no shard lost or counted twice
 when workers die."""
 
+import _thread
+import json
 import os
+import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -13,8 +17,9 @@ import pytest
 
 from gym_mecoffload import generate_dataset
 from gym_mecoffload.channels import MarkovChannel
+from gym_mecoffload.dag import data as dag_data
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
-from gym_mecoffload.executors import SEQUENTIAL, Executor, run_shards
+from gym_mecoffload.executors import SEQUENTIAL, Executor, ShardsFailed, run_shards
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.ray
@@ -76,9 +81,13 @@ def test_a_shard_whose_worker_dies_is_rerun_once(ray_cluster, tmp_path):
     assert (tmp_path / "2.started").exists()
 
 
-def test_without_retries_a_dead_worker_fails_the_run(ray_cluster, tmp_path):
-    with pytest.raises(ray.exceptions.WorkerCrashedError):
+def test_without_retries_a_dead_worker_fails_its_shard_alone(ray_cluster, tmp_path):
+    with pytest.raises(ShardsFailed, match=r"shard 2 \(\(2, .*WorkerCrashedError") as caught:
         run_shards(_die_once, [(i, str(tmp_path)) for i in range(4)], executor="ray", retries=0)
+    failed = caught.value
+    assert isinstance(failed.__cause__, ray.exceptions.WorkerCrashedError)
+    assert list(failed.failures) == [2]
+    assert [None if r is None else r[0] for r in failed.results] == [0, 1, None, 9]
 
 
 def _raise_on_three(value: int) -> int:
@@ -87,9 +96,32 @@ def _raise_on_three(value: int) -> int:
     return value
 
 
-def test_an_error_in_a_shard_propagates_and_is_not_retried(ray_cluster):
-    with pytest.raises(ArithmeticError, match="shard 3 is bad"):
-        run_shards(_raise_on_three, range(6), executor="ray")
+def _raise_on_three_once_each(shard: tuple[int, str]) -> int:
+    """Shard ``value`` of ``(value, marks)``, counting its runs in ``marks``; 3 raises."""
+    value, marks = shard
+    with open(Path(marks) / str(value), "a") as runs:
+        runs.write("ran\n")
+    return _raise_on_three(value)
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_an_error_in_a_shard_is_named_not_retried_and_the_rest_finish(
+    ray_cluster, tmp_path, workers
+):
+    shards = [(i, str(tmp_path)) for i in range(6)]
+    with pytest.raises(ShardsFailed) as caught:
+        run_shards(_raise_on_three_once_each, shards, executor=Executor("ray", workers))
+    failed = caught.value
+    # The shard by its repr, cut short: (3, '/tmp/pytest-of-.../test_an_error...').
+    assert re.search(
+        r"shard 3 \(\(3, '/tmp.*\.\.\..*'\)\): ArithmeticError: shard 3 is bad", str(failed)
+    )
+    assert isinstance(failed.__cause__, ArithmeticError)  # Ray's RayTaskError is one too
+    assert failed.__cause__ is failed.failures[3]
+    assert failed.results == [0, 1, 2, None, 4, 5]
+    # Every shard ran exactly once: the failed one was not retried, none was skipped.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [str(i) for i in range(6)]
+    assert all(p.read_text() == "ran\n" for p in tmp_path.iterdir())
 
 
 def _parent(pid: int) -> int:
@@ -153,3 +185,87 @@ def test_killing_workers_mid_run_loses_and_duplicates_nothing(ray_cluster, tmp_p
     path = on_ray.save(tmp_path / "dags.npz")
     _same_dags(local, DagDataset.load(path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dags.npz"]
+
+
+_LABEL_DAGS = dag_data._label_shard  # the real labeller, kept before a test patches it
+
+
+def _dags_but_shard_2(shard):
+    if shard.index == 2:
+        raise ArithmeticError("the MILP gave up")
+    return _LABEL_DAGS(shard)
+
+
+def test_a_failed_dag_shard_on_ray_keeps_the_others_labels(ray_cluster, monkeypatch):
+    kwargs = dict(n_subtasks=6, seed=8, shard_size=5, progress=False)
+    whole = generate_dag_dataset(22, executor=SEQUENTIAL, **kwargs)
+    monkeypatch.setattr(dag_data, "_label_shard", _dags_but_shard_2)  # shipped by value
+    with pytest.raises(ShardsFailed) as caught:
+        generate_dag_dataset(22, executor="ray", **kwargs)
+    failed = caught.value
+    assert "1 of 5 shards failed" in str(failed)
+    assert "shard 2 (tasks 10..14, rng [8, 2]): ArithmeticError: the MILP gave up" in str(failed)
+    assert "the 17 tasks of those shards are in .partial" in str(failed)
+    _same_dags(failed.partial, whole[np.r_[0:10, 15:22]])
+
+
+def _nap(shard: tuple[int, str]) -> int:
+    index, marks = shard
+    (Path(marks) / str(index)).touch()
+    time.sleep(3)
+    return index
+
+
+def test_keyboard_interrupt_on_ray_stops_at_once_and_cancels_the_rest(ray_cluster, tmp_path):
+    # As Ctrl-C would, a second into a run of 8 three-second shards on 2 CPUs (12 s).
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            run_shards(_nap, [(i, str(tmp_path)) for i in range(8)], executor="ray")
+    finally:
+        timer.cancel()
+    assert type(caught.value) is KeyboardInterrupt
+    assert time.monotonic() - started < 4
+    time.sleep(1)
+    assert len(list(tmp_path.iterdir())) < 8  # the queued shards never started
+
+
+_UNREACHABLE = """
+import json, socket, sys, time
+from gym_mecoffload.executors import Executor, connect_ray, run_shards
+
+def attempt(call):
+    started = time.monotonic()
+    try:
+        call()
+    except ConnectionError as error:
+        return [time.monotonic() - started, str(error)]
+    return [time.monotonic() - started, "connected"]
+
+closed = socket.socket(); closed.bind(("127.0.0.1", 0)); port = closed.getsockname()[1]
+closed.close()
+import ray
+print(json.dumps({
+    "refused": attempt(lambda: connect_ray("127.0.0.1:1")),
+    "closed": attempt(lambda: run_shards(abs, [1], executor=Executor("ray", address=f"127.0.0.1:{port}"))),
+    "unresolved": attempt(lambda: connect_ray("no-such-host.invalid:6379", timeout_s=2)),
+    "initialised": ray.is_initialized(),
+}))
+"""
+
+
+def test_an_unreachable_cluster_fails_fast_with_the_real_ray():
+    # In a fresh process: this session's Ray is already initialised, and would be kept.
+    done = subprocess.run(
+        [sys.executable, "-c", _UNREACHABLE], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    for case in ("refused", "closed", "unresolved"):
+        elapsed, message = outcome[case]
+        assert message.startswith("no Ray cluster answers at"), (case, message)
+        assert "ray start --head" in message
+        assert elapsed < 5, (case, elapsed)
+    assert not outcome["initialised"]
