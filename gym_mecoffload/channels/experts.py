@@ -30,14 +30,14 @@ from gym_mecoffload.channels.processes import (
     Cells,
     ChannelModel,
     MarkovLink,
-    holds_bool,
-    real_values,
 )
 from gym_mecoffload.core.checks import (
     check_count,
     check_indices,
     check_representable,
     first_bad,
+    holds_bool,
+    real_array,
 )
 from gym_mecoffload.core.costs import per_byte_costs
 from gym_mecoffload.core.links import Slots
@@ -149,7 +149,7 @@ class _Bound:
             ("cloud_bandwidth", cloud_bandwidth),
         ):
             # Strings and bools refused: "1e6" or True must not pass as a bandwidth.
-            array = real_values(name, value, "bytes/s")
+            array = real_array(name, value, "bytes/s")
             if array.ndim > 1 or (array.ndim == 1 and len(array) != n_tasks):
                 raise ValueError(
                     f"{name} must be a number or a ({n_tasks},) array of bandwidths (bytes/s), "

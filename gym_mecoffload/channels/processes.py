@@ -25,29 +25,10 @@ CHANNELS = ("static", "iid", "markov", "rayleigh")
 LINKS = ("edge", "cloud")  # device <-> edge (b1), edge <-> cloud (b2)
 
 
-def holds_bool(value: Any) -> bool:
-    """Whether ``value``, a list or tuple (nested or not), holds a bool anywhere: numpy reads
-    ``[True, 4e6]`` as ``[1.0, 4e6]`` and ``[True, 0, 1]`` as integers, which a check of
-    the array's dtype then cannot see."""
-    if isinstance(value, (list, tuple)):
-        return any(holds_bool(v) for v in value)
-    return isinstance(value, (bool, np.bool_)) or (
-        isinstance(value, np.ndarray) and value.dtype == bool
-    )
-
-
-def real_values(name: str, value: Any, unit: str) -> np.ndarray:
-    """``value`` as a float64 array if it holds only real numbers (:func:`real_array`), a bool
-    mixed into a list of numbers refused too."""
-    if isinstance(value, (list, tuple)) and holds_bool(value):
-        raise TypeError(f"{name} must hold real numbers ({unit}); got a bool in {value!r:.200}")
-    return real_array(name, value, unit)
-
-
 def _pair(name: str, value: Any, unit: str) -> tuple[float, float]:
     """A per-link parameter: one number for both links, or an (edge, cloud) pair."""
     if isinstance(value, (tuple, list, np.ndarray)):
-        array = real_values(name, value, unit)  # strings and bools refused, as by real_number
+        array = real_array(name, value, unit)  # strings and bools refused, as by real_number
         if array.shape != (2,):
             raise ValueError(
                 f"{name} must be a number or an (edge, cloud) pair ({unit}); got {value!r}"
@@ -103,7 +84,7 @@ class MarkovChannel:
             levels = getattr(self, name)
             if levels is None:
                 continue
-            array = real_values(name, levels, "bytes/s")
+            array = real_array(name, levels, "bytes/s")
             if array.ndim != 1 or not 1 <= len(array) <= 64:
                 raise ValueError(f"{name} must be 1 to 64 bandwidths (bytes/s); got {levels!r}")
             if not (np.isfinite(array).all() and (array > 0).all() and (np.diff(array) > 0).all()):

@@ -61,10 +61,23 @@ def real_number(name: str, value: Any) -> float:
     return float(value)
 
 
+def holds_bool(value: Any) -> bool:
+    """Whether ``value``, a list or tuple (nested or not), holds a bool anywhere: numpy reads
+    ``[True, 4e6]`` as ``[1.0, 4e6]`` and ``[True, 0, 1]`` as integers, which a check of
+    the array's dtype then cannot see."""
+    if isinstance(value, (list, tuple)):
+        return any(holds_bool(v) for v in value)
+    return isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and value.dtype == bool
+    )
+
+
 def real_array(name: str, value: Any, unit: str) -> np.ndarray:
     """``value`` as a float64 array if it holds only real numbers, else a TypeError naming ``name``."""
     if value is None:
         raise TypeError(f"{name} is missing: expected real numbers ({unit}); got None")
+    if isinstance(value, (list, tuple)) and holds_bool(value):
+        raise TypeError(f"{name} must hold real numbers ({unit}); got a bool in {value!r:.200}")
     try:
         array = np.asarray(value)
     except ValueError:  # ragged nesting

@@ -126,3 +126,15 @@ def test_local_search_sweeps_must_be_a_count(sweeps):
         solvers.best_known(dags, sweeps=sweeps)
     with pytest.raises(ValueError, match="sweeps must be an integer >= 0"):
         solvers.local_search(dags, solvers.local(dags), sweeps=sweeps)
+
+
+def test_a_bool_mixed_into_numbers_is_refused_wherever_numbers_enter():
+    # numpy reads [True, 4e8] as [1.0, 4e8]: the dtype alone cannot tell.
+    from gym_mecoffload.core.checks import real_array
+
+    with pytest.raises(TypeError, match="cycles must hold real numbers .*a bool"):
+        real_array("cycles", [[True, 4e8]], "CPU cycles")
+    dags = generate_dags(1, n_subtasks=2, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="cycles must hold real numbers"):
+        dataclasses.replace(dags, cycles=[[np.True_, 4e8]])
+    assert real_array("cycles", [[1, 4e8]], "CPU cycles").tolist() == [[1.0, 4e8]]
