@@ -7,49 +7,21 @@ Drawn with numpy alone, so the env package needs nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from gym_mecoffload.chain.model import TaskBatch, stage_costs_one
 from gym_mecoffload.core.checks import GIGA, MEGA
 from gym_mecoffload.core.links import Slots
-from gym_mecoffload.core.topology import CLOUD, DEVICE, EDGE, PLACES
+from gym_mecoffload.core.rendering import (
+    BACKGROUND,
+    LEFT,
+    WIDTH,
+    Segment,
+    draw_panel,
+)
+from gym_mecoffload.core.topology import DEVICE, PLACES
 
-WIDTH, HEIGHT = 640, 256  # multiples of 16, as video encoders prefer
-
-_BACKGROUND = (255, 255, 255)
-_LANE = (238, 238, 238)
-_INK = (33, 33, 33)
-_TRANSFER = (120, 120, 120)
-_CURSOR = (211, 47, 47)
-_PLACE_COLOURS = ((30, 136, 229), (251, 140, 0), (67, 160, 71))  # device, edge, cloud
-
-# A 3 x 5 bitmap font, one string of 15 bits per glyph, row by row.
-_GLYPHS = {
-    "0": "111101101101111", "1": "010110010010111", "2": "111001111100111",
-    "3": "111001111001111", "4": "101101111001001", "5": "111100111001111",
-    "6": "111100111101111", "7": "111001010010010", "8": "111101111101111",
-    "9": "111101111001111", ".": "000000000000010", " ": "000000000000000",
-    "-": "000000111000000", ":": "000010000010000", "/": "001001010100100",
-    "A": "010101111101101", "C": "011100100100011", "D": "110101101101110",
-    "E": "111100110100111", "G": "011100101101011", "I": "111010010010111",
-    "L": "100100100100111", "M": "101111111101101", "N": "110101101101101",
-    "O": "010101101101010", "P": "110101110100100", "S": "011100010001110",
-    "T": "111010010010010", "U": "101101101101111", "V": "101101101101010",
-    "F": "111100110100100", "H": "101101111101101", "R": "110101110101101",
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One bar of a timeline: an execution on a place, or a transfer over a link."""
-
-    kind: str  # "run" or "send"
-    row: int  # place (DEVICE, EDGE, CLOUD) for "run"; link 0 (device-edge) or 1 (edge-cloud)
-    start: float  # seconds
-    end: float
-    subtask: int  # n for the output's return
+HEIGHT = 256  # a multiple of 16, as video encoders prefer
 
 
 def _hops(source: int, target: int) -> list[int]:
@@ -162,56 +134,6 @@ def render_ansi(
     return "\n".join(lines) + "\n"
 
 
-def _fill(image: np.ndarray, x0: float, x1: float, y0: int, y1: int, colour) -> None:
-    left, right = int(round(x0)), max(int(round(x1)), int(round(x0)) + 1)
-    image[y0:y1, max(left, 0) : min(right, image.shape[1])] = colour
-
-
-def _text(image: np.ndarray, x: int, y: int, text: str, colour, scale: int = 2) -> None:
-    for character in text.upper():
-        bits = _GLYPHS.get(character, _GLYPHS[" "])
-        glyph = np.array([int(b) for b in bits], dtype=bool).reshape(5, 3)
-        glyph = glyph.repeat(scale, axis=0).repeat(scale, axis=1)
-        patch = image[y : y + glyph.shape[0], x : x + glyph.shape[1]]
-        patch[glyph[: patch.shape[0], : patch.shape[1]]] = colour
-        x += 4 * scale
-
-
-_LEFT = 84  # pixels of lane labels
-_LANE_HEIGHT, _LINK_HEIGHT = 22, 8
-
-
-def _panel(
-    image: np.ndarray, top: int, title: str, segments: list[Segment], scale: float, cursor: bool
-) -> None:
-    _text(image, 6, top, title, _INK)
-    # Rows top-down: device lane, device-edge link, edge lane, edge-cloud link, cloud lane.
-    y, lane_top, link_top = top + 14, {}, {}
-    for place in (DEVICE, EDGE, CLOUD):
-        lane_top[place] = y
-        _fill(image, _LEFT, WIDTH - 6, y, y + _LANE_HEIGHT, _LANE)
-        _text(image, 6, y + 6, PLACES[place], _PLACE_COLOURS[place])
-        y += _LANE_HEIGHT
-        if place != CLOUD:
-            link_top[place] = y + 1
-            y += _LINK_HEIGHT + 2
-    for segment in segments:
-        x0, x1 = _LEFT + segment.start * scale, _LEFT + segment.end * scale
-        if segment.kind == "send":
-            y0 = link_top[segment.row]
-            _fill(image, x0, x1, y0, y0 + _LINK_HEIGHT, _TRANSFER)
-        else:
-            y0 = lane_top[segment.row]
-            x1 = max(x1, x0 + 3)  # visible even when it takes no time (the cloud's, by default)
-            _fill(image, x0, x1, y0 + 2, y0 + _LANE_HEIGHT - 2, _PLACE_COLOURS[segment.row])
-            _fill(image, x0, x0 + 1, y0 + 2, y0 + _LANE_HEIGHT - 2, _INK)  # where it starts
-            if x1 - x0 >= 12:
-                _text(image, int(x0) + 3, y0 + 6, str(segment.subtask), _BACKGROUND)
-    if cursor:
-        end = segments[-1].end if segments else 0.0
-        _fill(image, _LEFT + end * scale, _LEFT + end * scale + 2, top + 12, y, _CURSOR)
-
-
 def render_rgb(
     task: TaskBatch,
     places: list[int] | np.ndarray,
@@ -227,9 +149,9 @@ def render_rgb(
     agent, best = timeline(task, places, slots), timeline(task, optimum, slots)
     agent_end = agent[-1].end if agent else 0.0
     span = max(agent_end, best[-1].end if best else 0.0)
-    scale = (WIDTH - 6 - _LEFT) / span if span > 0 else 0.0
+    scale = (WIDTH - 6 - LEFT) / span if span > 0 else 0.0
     image = np.empty((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    image[:] = _BACKGROUND
-    _panel(image, 4, f"agent {agent_end:.2f} s", agent, scale, cursor=True)
-    _panel(image, 130, f"optimum {best[-1].end if best else 0.0:.2f} s", best, scale, False)
+    image[:] = BACKGROUND
+    draw_panel(image, 4, f"agent {agent_end:.2f} s", agent, scale, cursor=True)
+    draw_panel(image, 130, f"optimum {best[-1].end if best else 0.0:.2f} s", best, scale, False)
     return image

@@ -137,7 +137,7 @@ class TimelineOne:
         contention: whether queued CPUs and links serve one piece at a time.
     """
 
-    __slots__ = ("contention", "routes", "link_bandwidths", "queued", "links", "cpus")
+    __slots__ = ("contention", "routes", "link_bandwidths", "queued", "links", "cpus", "record")
 
     def __init__(self, topology: Topology, bandwidths: list[float], *, contention: bool):
         self.contention = contention
@@ -150,6 +150,9 @@ class TimelineOne:
         self.queued = list(topology.queued)
         self.links = [0.0] * len(topology.links) if contention else None
         self.cpus = [0.0] * topology.n_places if contention else None
+        # When a list: every hop ("send", link, start, end) and run ("run", place, start,
+        # end) is appended to it, for drawing the timeline.
+        self.record: list[tuple[str, int, float, float]] | None = None
 
     def copy(self) -> TimelineOne:
         """A timeline whose free-at times change independently of this one's."""
@@ -158,6 +161,7 @@ class TimelineOne:
         twin.link_bandwidths, twin.queued = self.link_bandwidths, self.queued
         twin.links = None if self.links is None else list(self.links)
         twin.cpus = None if self.cpus is None else list(self.cpus)
+        twin.record = None  # a "what if" is not drawn
         return twin
 
     def transfer(self, amount: float, source: int, target: int, ready: float) -> float:
@@ -170,6 +174,8 @@ class TimelineOne:
             arrival = start + amount / bandwidth
             if links is not None:
                 links[link] = arrival
+            if self.record is not None:
+                self.record.append(("send", link, start, arrival))
         return arrival
 
     def run(self, place: int, ready: float, seconds: float, release: float | None = None) -> float:
@@ -179,10 +185,13 @@ class TimelineOne:
             ready = max(ready, release)
         cpus = self.cpus
         if cpus is None:
-            return ready + seconds
-        if not self.queued[place]:
+            start = ready
+        elif not self.queued[place]:
             cpus[place] = 0.0
-            return max(ready, 0.0) + seconds
-        finish = max(ready, cpus[place]) + seconds
-        cpus[place] = finish
-        return finish
+            start = max(ready, 0.0)
+        else:
+            start = max(ready, cpus[place])
+            cpus[place] = start + seconds
+        if self.record is not None:
+            self.record.append(("run", place, start, start + seconds))
+        return start + seconds

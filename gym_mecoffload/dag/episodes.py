@@ -302,6 +302,8 @@ class DagEpisodes(Episodes):
             float(schedule.energy[i]),
             mode,
             title,
+            contention=self.settings.contention,
+            expert=None if self.labels is None else self.labels.decisions[i],
         )
 
     def rewards(self, increases: np.ndarray) -> np.ndarray:
@@ -441,6 +443,8 @@ class DagEpisode(Episodes):
             schedule.energy,
             mode,
             title,
+            contention=self.settings.contention,
+            expert=None if self.labels is None else self.labels.decisions[0],
         )
 
 

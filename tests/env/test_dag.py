@@ -613,8 +613,58 @@ def test_the_dag_env_renders_its_schedule(mode):
         assert f"partial makespan {info['makespan']:.3f} s" in frame
         assert frame.count(" edge ") == 5
     else:
-        assert frame.shape == (160, 640, 3) and frame.dtype == np.uint8
-        assert (frame != 250).any()  # bars were drawn
+        assert frame.shape == (240, 640, 3) and frame.dtype == np.uint8
+
+
+def test_the_dag_frame_draws_each_schedule_in_its_lanes():
+    from gym_mecoffload.core import rendering as drawing
+    from gym_mecoffload.dag.rendering import schedule_segments
+
+    def lanes(frame, top):  # the place colours found in each lane of a panel
+        found, y = {}, top + 14
+        for place in range(3):
+            lane = frame[y : y + drawing.LANE_HEIGHT, drawing.LEFT :]
+            found[place] = {
+                p
+                for p, colour in enumerate(drawing.PLACE_COLOURS)
+                if (lane == colour).all(-1).any()
+            }
+            y += drawing.LANE_HEIGHT + drawing.LINK_HEIGHT + 2
+        return found
+
+    # A chain of 3 (0 -> 1 -> 2): the agent puts 0 on the edge and 1 in the cloud; the
+    # expert is told to keep all on the device.
+    dag = DagBatch(
+        cycles=[[1e9, 1e9, 1e9]],
+        edges=[[[False, True, False], [False, False, True], [False, False, False]]],
+        edge_data=[[[0.0, 1e6, 0.0], [0.0, 0.0, 1e6], [0.0, 0.0, 0.0]]],
+        input_data=[[1e6, 0.0, 0.0]],
+        output_data=[[0.0, 0.0, 1e6]],
+        device_hz=[1e9],
+        edge_hz=[2e9],
+        edge_bandwidth=[1e6],
+        cloud_bandwidth=[1e6],
+    )
+    env = gym.make("MecOffloadDag-v0", n_subtasks=3, render_mode="rgb_array", optimum="milp")
+    env.reset(options={"dag": dag})
+    env.step(1)
+    env.step(2)
+    frame = env.render()
+    assert lanes(frame, 4) == {0: set(), 1: {1}, 2: {2}}
+    # The current subtask is 2; its parent 1 (in the cloud) is framed in red.
+    cloud_lane = frame[4 + 14 + 2 * (drawing.LANE_HEIGHT + drawing.LINK_HEIGHT + 2) :][
+        : drawing.LANE_HEIGHT, drawing.LEFT :
+    ]
+    assert (cloud_lane == drawing.CURSOR).all(-1).any()
+    # The bars end where the batched schedule says each subtask finishes: by hand, 0
+    # waits 1 s for its input, runs 0.5 s on the edge; 1 waits 1 s for its data to
+    # reach the cloud and runs in no time there.
+    segments = schedule_segments(dag, [0, 1], np.array([1, 2, 0]), contention=False)
+    runs = {s.subtask: s.end for s in segments if s.kind == "run"}
+    assert runs == pytest.approx({0: 1.5, 1: 2.5})
+    sends = [(s.row, s.start, s.end) for s in segments if s.kind == "send"]
+    assert [row for row, *_ in sends] == [0, 1]
+    assert [t for _, *times in sends for t in times] == pytest.approx([0.0, 1.0, 1.5, 2.5])
 
 
 def test_the_current_subtask_view_matches_heft_and_the_schedule():

@@ -11,6 +11,7 @@ from gymnasium.utils.env_checker import check_env
 
 import gym_mecoffload
 from gym_mecoffload.chain import rendering
+from gym_mecoffload.core import rendering as drawing
 from gym_mecoffload.core.topology import CLOUD, DEVICE, EDGE
 
 ENV_IDS = sorted(gym_mecoffload.CHAIN_ENV_IDS)
@@ -70,13 +71,13 @@ def lane_colours(frame, top):
     found = {}
     y = top + 14
     for place in (DEVICE, EDGE, CLOUD):
-        lane = frame[y : y + rendering._LANE_HEIGHT, rendering._LEFT :]
+        lane = frame[y : y + drawing.LANE_HEIGHT, drawing.LEFT :]
         found[place] = {
             other
-            for other, colour in enumerate(rendering._PLACE_COLOURS)
+            for other, colour in enumerate(drawing.PLACE_COLOURS)
             if (lane == colour).all(axis=-1).any()
         }
-        y += rendering._LANE_HEIGHT + (rendering._LINK_HEIGHT + 2 if place != CLOUD else 0)
+        y += drawing.LANE_HEIGHT + (drawing.LINK_HEIGHT + 2 if place != CLOUD else 0)
     return found
 
 
@@ -85,7 +86,7 @@ def test_rgb_frame_puts_each_execution_in_its_place_lane(env_id):
     env = gym.make(env_id, n_subtasks=1, render_mode="rgb_array")
     finish(env, [CLOUD])
     frame = env.render()
-    assert frame.shape == (rendering.HEIGHT, rendering.WIDTH, 3) and frame.dtype == np.uint8
+    assert frame.shape == (rendering.HEIGHT, drawing.WIDTH, 3) and frame.dtype == np.uint8
     # The agent ran in the cloud; the optimum (by hand, above) on the device.
     assert lane_colours(frame, 4) == {DEVICE: set(), EDGE: set(), CLOUD: {CLOUD}}
     assert lane_colours(frame, 130) == {DEVICE: {DEVICE}, EDGE: set(), CLOUD: set()}
