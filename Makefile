@@ -7,7 +7,7 @@ PIP := --quiet --disable-pip-version-check
 # Long training tests run only with `make test-slow`.
 PYTEST_ARGS ?=
 
-.PHONY: test test-ray test-slow benchmark-ray reproduce reproduce-quick compare benchmark benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
+.PHONY: test test-ray test-slow benchmark-ray reproduce reproduce-quick compare benchmark benchmark-dag benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
 
 # torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
 # would pull a multi-GB CUDA build.
@@ -67,6 +67,10 @@ benchmark: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_env.py
 
 # The vector env against gymnasium 1.x's CartPoleVectorEnv, and single-task delays.
+# The DAG family: env steps against CartPole, the vector env, policies' time per task.
+benchmark-dag: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/bench_dag_env.py
+
 benchmark-vector: $(GYM1_VENV)/.installed
 	$(GYM1_VENV)/bin/python benchmarks/bench_vector.py
 
