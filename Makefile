@@ -7,7 +7,7 @@ PIP := --quiet --disable-pip-version-check
 # Long training tests run only with `make test-slow`.
 PYTEST_ARGS ?=
 
-.PHONY: test test-ray test-slow benchmark-ray reproduce reproduce-quick compare benchmark benchmark-dag benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
+.PHONY: docs test test-ray test-slow benchmark-ray reproduce reproduce-quick compare benchmark benchmark-dag benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
 
 # torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
 # would pull a multi-GB CUDA build.
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP) --upgrade pip
 	$(VENV)/bin/pip install $(PIP) torch==2.13.0
-	$(VENV)/bin/pip install $(PIP) -e ".[baselines,test,distributed]" ruff==0.17.6
+	$(VENV)/bin/pip install $(PIP) -e ".[baselines,test,distributed,docs]" ruff==0.17.6
 	touch $@
 
 # The env alone on gymnasium 1.x, without torch, SB3 or imitation (which pins gymnasium 0.29).
@@ -44,10 +44,17 @@ test-ray: $(VENV)/.installed $(RAY_VENV)/.installed
 	$(VENV)/bin/python -m pytest -m ray tests/ray $(PYTEST_ARGS)
 	$(RAY_VENV)/bin/python -m pytest -m "rllib or not (slow or ray)" tests/ray/test_rllib_example.py tests/env $(PYTEST_ARGS)
 
+# The documentation site: warnings (a broken page, a dangling reference, a docstring
+# Sphinx cannot read) fail the build. The env pages and their frames are generated.
+docs: $(VENV)/.installed
+	rm -rf docs/_build docs/envs
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs/_build/html/index.html"
+
 test-slow: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m slow $(PYTEST_ARGS)
 
-PYTHON_TREES := gym_mecoffload baselines tests examples benchmarks
+PYTHON_TREES := gym_mecoffload baselines tests examples benchmarks docs/conf.py docs/_ext
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(PYTHON_TREES)

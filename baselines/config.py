@@ -57,7 +57,7 @@ DQN_JOINT_TIMESTEPS = 80_000  # one-shot env: 1 step per task, 729 actions
 DQN_1K_TIMESTEPS = 30_000
 # One env as in the reproduction; more run through the native vector env.
 DQN_N_ENVS = 1
-# Seconds, as the paper; "relative" (over the optimal cost) is measured in the README.
+# Seconds, as the paper; "relative" (over the optimal cost) is measured in docs/toolkits.md.
 DQN_REWARD_MODE = "absolute"  # Fig. 6, on 1K states: ~5 episodes per task (sequential), ~30 (joint)
 
 # SB3 PPO per subtask (baselines.ppo), on the native vector env: not a paper

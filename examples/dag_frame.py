@@ -1,7 +1,7 @@
 """Draw a frame of MecOffloadDag-v0: a HEFT-like agent's schedule halfway through a
 task, above the MILP expert's, and the next subtask with its parents.
 
-    python examples/dag_frame.py [OUT.png]     # the README's docs/dag_frame.png
+    python examples/dag_frame.py [OUT.png]     # docs/dag_frame.png, shown in docs/dag.md
 """
 
 import sys

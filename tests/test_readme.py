@@ -1,4 +1,5 @@
-"""The README's code runs as written; its training block also at small sizes in the default run."""
+"""The README's and the docs' code runs as written; the training block also at small
+sizes in the default run."""
 
 import re
 import textwrap
@@ -6,9 +7,19 @@ from pathlib import Path
 
 import pytest
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+ROOT = Path(__file__).parent.parent
+# The docs' pages as written (the env pages are generated from docstrings at build time).
+PAGES = [ROOT / "README.md"] + sorted(
+    path
+    for path in (ROOT / "docs").rglob("*.md")
+    if not {"_build", "envs"} & set(path.relative_to(ROOT / "docs").parts)
+)
 # Blocks inside list items are indented: dedent them as a reader would.
-BLOCKS = [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", README, flags=re.S)]
+BLOCKS = [
+    textwrap.dedent(block)
+    for page in PAGES
+    for block in re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+]
 # The training block imports this project's baselines (not stable_baselines3).
 TRAINING_BLOCKS = [block for block in BLOCKS if re.search(r"^from baselines\b", block, re.M)]
 QUICK_BLOCKS = [block for block in BLOCKS if block not in TRAINING_BLOCKS]
@@ -26,7 +37,7 @@ SMALLER = {
 
 def run_block(block: str, folder: Path, monkeypatch) -> None:
     monkeypatch.chdir(folder)  # blocks may write files
-    exec(compile(block, "README.md", "exec"), {})
+    exec(compile(block, "a page's block", "exec"), {})
 
 
 def test_readme_has_runnable_examples():
@@ -41,7 +52,7 @@ def test_readme_block_runs(block, tmp_path, monkeypatch):
 def test_readme_training_block_runs_at_small_sizes(tmp_path, monkeypatch):
     block = TRAINING_BLOCKS[0]
     for full, small in SMALLER.items():
-        assert block.count(full) == 1, f"the README's training block no longer has {full!r}"
+        assert block.count(full) == 1, f"the training block no longer has {full!r}"
         block = block.replace(full, small)
     run_block(block, tmp_path, monkeypatch)
     assert (tmp_path / "kd_dil.pt").is_file()
@@ -50,3 +61,11 @@ def test_readme_training_block_runs_at_small_sizes(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_readme_training_block_runs_as_written(tmp_path, monkeypatch):
     run_block(TRAINING_BLOCKS[0], tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_lead_somewhere(page):
+    # On GitHub the pages are read as files: every relative link must name one.
+    targets = re.findall(r"\]\(((?!https?:|#|mailto:)[^)#\s]+)", page.read_text())
+    missing = [t for t in targets if not (page.parent / t).exists()]
+    assert not missing

@@ -48,7 +48,7 @@ SequentialPolicy = Callable[[int, np.ndarray, np.ndarray, np.ndarray], np.ndarra
 
 # Cells per link of the quadrature for iid and rayleigh: 16 x 16 = 256 nodes per slot, about
 # 0.4 ms per task of 6 subtasks. Its estimate moved by about 0.1% from 16 to 96 cells on the
-# paper's scenario (README); MdpExpert.expected_cost_bounds gives a proved, looser bracket.
+# paper's scenario (docs/channels.md); MdpExpert.expected_cost_bounds gives a proved, looser bracket.
 DEFAULT_CELLS = 16
 # The quadrature holds n_cells**2 channel states per task and subtask: 128 cells is 16K
 # states, about 0.4 MB per task of 6 subtasks; more is memory, not accuracy.

@@ -100,9 +100,7 @@ def draw_panel(
         if place != CLOUD:
             link_top[place] = y + 1
             if lane_notes is not None:
-                draw_text(
-                    image, 6, y + 2, f"{PLACES[place]}-{PLACES[place + 1]} link", TRANSFER, 1
-                )
+                draw_text(image, 6, y + 2, f"{PLACES[place]}-{PLACES[place + 1]} link", TRANSFER, 1)
             y += LINK_HEIGHT + 2
     for segment in segments:
         x0, x1 = LEFT + segment.start * scale, LEFT + segment.end * scale

@@ -95,7 +95,7 @@ class Topology:
         return table
 
     def per_byte_seconds(self, bandwidths: list[np.ndarray]) -> np.ndarray:
-        """Seconds to move one byte from place a to place b, (P, P, *shape), for bandwidths
+        """Seconds to move one byte from place a to place b, ``(P, P, *shape)``, for bandwidths
         (bytes/s) of any common shape: the sum over the route's links of 1 / bandwidth."""
         inverse = [1.0 / np.asarray(b) for b in bandwidths]
         table = np.zeros((self.n_places, self.n_places, *np.shape(inverse[0])))
@@ -111,7 +111,7 @@ class Topology:
     def per_byte_joules(
         self, bandwidths: list[np.ndarray], tx_power: float, rx_power: float
     ) -> np.ndarray:
-        """The device's joules per byte from place a to place b, (P, P, *shape): its radio
+        """The device's joules per byte from place a to place b, ``(P, P, *shape)``: its radio
         sends (``tx_power`` watts) over a route's first link when the route leaves the
         device and receives (``rx_power``) over its last when it ends there; the rest of
         the route costs the device nothing."""

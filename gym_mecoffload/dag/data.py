@@ -249,7 +249,7 @@ def generate_dag_dataset(
     ``Executor("local", workers=1)`` runs them in this process) or as Ray tasks,
     rerunning a shard whose worker dies (:mod:`gym_mecoffload.executors`).
     Labels cost milliseconds each (the MILP: about 11 ms at n = 20 on one core here),
-    so plan budgets from measured times (README). ``progress`` counts finished shards
+    so plan budgets from measured times (docs/dag.md). ``progress`` counts finished shards
     on stderr. Save the result with :meth:`DagDataset.save`, which writes atomically.
 
     Raises:

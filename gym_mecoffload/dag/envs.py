@@ -46,6 +46,14 @@ class MecOffloadDagEnv(EpisodesEnv):
     ``reward_mode="relative"``, divided by the task's expert cost (the MILP's optimum;
     with contention the best known): scale-free, -1 for a policy that matches the expert.
 
+    ## Starting State
+
+    A fresh task at each reset, drawn from the env's generator (seeded by
+    ``reset(seed=...)``) or from ``task_pool``, or the one given as
+    ``reset(options={"dag": task})`` (a `DagBatch` of one, padded to n); nothing placed
+    yet, every resource free at time 0, the current subtask the first in priority order.
+    With ``optimum="milp"`` the expert labels the task at reset.
+
     ## Episode End
 
     Terminated after n steps. The final info holds `makespan` (s), `energy` (J), `cost`,
@@ -67,6 +75,12 @@ class MecOffloadDagEnv(EpisodesEnv):
     * `reward_mode`: `"absolute"` (default) or `"relative"` (needs the expert:
       ``optimum="milp"`` or a labelled pool).
     * `render_mode`: `"ansi"` or `"rgb_array"`.
+
+    ## Version History
+
+    * v0: the initial version (SPEC-DAG). Later changes kept every seeded episode the
+      same, bit for bit: the single-task fast path, the scale-free MILP expert (its
+      labels are now exact where they were wrong), the readable `rgb_array` frame.
     """
 
     def __init__(

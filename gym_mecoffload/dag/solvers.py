@@ -13,7 +13,7 @@ The MILP follows SPEC-DAG section 3: two threshold binaries per subtask,
 ``z1 = [place >= edge]`` and ``z2 = [place = cloud]``, make the per-byte cost a
 path metric, ``d * (|z1[u] - z1[v]| / b1 + |z2[u] - z2[v]| / b2)``, so each edge
 needs only continuous variables for the absolute values, and execution is linear
-in ``z1`` and ``z2``. Its solve time against n is measured in the README.
+in ``z1`` and ``z2``. Its solve time against n is measured in the docs (docs/dag.md).
 
 Exactness: HiGHS's tolerances are absolute, so the program is solved in units of an
 upper bound on the optimum (no more seconds or joules), with terms no optimum can pay

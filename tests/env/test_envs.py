@@ -302,3 +302,29 @@ def test_a_refused_reset_leaves_the_episode_as_it_was(env_id):
         assert terminated == twin_terminated == (step == 2)
     assert info["cost"] == twin_info["cost"]
     assert np.array_equal(info["decision"], twin_info["decision"])
+
+
+FARAMA_SECTIONS = (
+    "## Description",
+    "## Action Space",
+    "## Observation Space",
+    "## Rewards",
+    "## Starting State",
+    "## Episode End",
+    "## Arguments",
+    "## Version History",
+)
+
+
+@pytest.mark.parametrize(
+    "env_id", sorted(i for i in gym.registry if i.startswith("MecOffload")), ids=str
+)
+def test_every_env_page_has_the_farama_sections(env_id):
+    # The docs' env pages are these docstrings: each must hold the manual's sections, in order.
+    import importlib
+
+    module, name = gym.registry[env_id].entry_point.split(":")
+    doc = getattr(importlib.import_module(module), name).__doc__ or ""
+    places = [doc.find(section) for section in FARAMA_SECTIONS]
+    assert -1 not in places, [s for s, p in zip(FARAMA_SECTIONS, places, strict=True) if p == -1]
+    assert places == sorted(places)
