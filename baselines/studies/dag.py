@@ -1,4 +1,5 @@
-"""DAG tasks, the paper's future work: ``python -m baselines.studies.dag [--quick] --out DIR``.
+"""DAG tasks, the paper's future work:
+``python -m baselines.studies.dag [--quick] [--seeds N] [--train-mixture] --out DIR``.
 
 For n = 10, 20 and 30 subtasks, without and with contention, every policy places
 the same seeded test DAGs (``generate_dags`` defaults on the paper's ranges):
@@ -6,26 +7,48 @@ the same seeded test DAGs (``generate_dags`` defaults on the paper's ranges):
 * the expert (the MILP without contention; with contention the exact optimum by
   exhaustive search where n allows, else the best known), HEFT, local, edge,
   cloud and random, at every n;
-* at ``learned`` sizes (n = 20 by default), the learned policies: ``dil_seq``
-  (BC of the expert's placements, plus DAgger with the MILP expert in every
-  state it visits, without contention), a sequential DQN, and a 2 x 32
-  multi-label student distilled from ``dil_seq`` with the paper's softened
-  labels (T = 5) on the teacher's training DAGs and fresh ones the teacher
-  labels, which places a whole task in one forward pass.
+* at ``learned`` sizes (n = 20 by default), the learned policies, trained once per
+  seed (``--seeds``, 3 by default; each seed has its own training DAGs and random
+  streams, and seed 0 has the training DAGs of the earlier single-seed study):
+  ``dil_seq`` (BC of the expert's placements, plus DAgger with the MILP expert in
+  every state it visits, without contention), a sequential DQN, and a 2 x 32
+  multi-label student distilled from ``dil_seq`` with the paper's softened labels
+  (T = 5) on the teacher's training DAGs and fresh ones the teacher labels, which
+  places a whole task in one forward pass;
+* with ``--train-mixture`` (always on with ``--quick``, so that the code path is
+  tested), ``dil_seq_mix`` and ``kd_student_mix``: the same two recipes without
+  contention, with the same budgets split into equal thirds drawn from the default
+  generator settings and the two shifted ones below.
 
-Each policy's makespan is normalised by the expert's, and its online decision
-delay (one task at a time, one thread) is measured, the MILP's included.
-Writes ``DIR/results.json``, ``DIR/results.md`` and ``DIR/dag.png``.
+Each policy's makespan is divided by the expert's. Every figure is a mean with a
+95% interval. For the learners it is a two-level bootstrap: 2,000 resamples of the
+seeds, then of the test DAGs, one draw for all the drawn seeds since they all place
+the same test set (:func:`bootstrap_means`). For the expert and the heuristics,
+which are deterministic, it is a bootstrap over the test DAGs.
+
+The learners trained without contention are also tested off their training
+distribution: on denser and narrower graphs (density 0.9, fat 0.3), on sparser and
+wider ones (density 0.2, fat 0.8), and on smaller n padded with empty subtasks
+(``pad_dags``, which keeps every cost). Larger n do not fit their observation. On
+each shifted row, each learner is called worse, not worse or undecided against the
+best heuristic there (HEFT or local) by comparing intervals. Each target is stated
+against its interval as met, missed or undecided. Seed 0's policies are timed
+online (one task at a time, one thread), as is the MILP.
+
+Writes ``DIR/results.json``, ``DIR/results.md`` and ``DIR/dag.png``. The JSON holds,
+per policy and setting, ``mean_ratio`` (the mean), ``ci_low``, ``ci_high`` and
+``per_seed``, plus the generalisation table, the targets and each part's seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -46,7 +69,14 @@ from gym_mecoffload.core.topology import N_PLACES
 from gym_mecoffload.dag import DagBatch, cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import DagDataset, generate_dag_dataset
-from gym_mecoffload.dag.episodes import DagEpisode, DagEpisodes, DagSettings, Decide, rollout
+from gym_mecoffload.dag.episodes import (
+    DagEpisode,
+    DagEpisodes,
+    DagSettings,
+    Decide,
+    pad_dags,
+    rollout,
+)
 from gym_mecoffload.dag.graphs import generate_dags
 from gym_mecoffload.dag.observations import DagLayout
 from gym_mecoffload.executors import EVERY_CORE, SEQUENTIAL, Executor
@@ -55,13 +85,25 @@ from gym_mecoffload.report import markdown_table, write_json, write_text
 SIZES = (10, 20, 30)
 HEURISTICS = ("heft", "local", "edge", "cloud", "random")
 LEARNED = ("dil_seq", "dqn", "kd_student")
+# Trained on the mixture of generator settings (--train-mixture), without contention.
+MIXTURE = ("dil_seq_mix", "kd_student_mix")
 DIL_HIDDEN = (256, 256, 256)
+SEEDS = 3  # training seeds per learner
+# The intervals: percentile intervals of a seeded bootstrap of the mean.
+RESAMPLES = 2_000
+LEVEL = 0.95
+BOOTSTRAP_SEED = 0
+# The heuristics the learners must not fall behind off their training distribution.
+BEST_HEURISTICS = ("heft", "local")
+# The issue's targets in distribution (n = 20, no contention): makespan over the expert's.
+TARGETS = {"dil_seq": 1.05, "kd_student": 1.10, "dil_seq_mix": 1.05, "kd_student_mix": 1.10}
+UNDECIDED = "undecided (the interval straddles the target)"
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """Data and training budgets (``--quick`` shrinks everything); learned policies at
-    n = 20 by default."""
+    """Data and training budgets per seed (``--quick`` shrinks everything); learned
+    policies at n = 20 by default."""
 
     n_train: int = 8_000  # MILP-labelled training DAGs (about 9 ms each at n = 20, one core)
     # With contention the labels are the best known (MILP, HEFT and local search): dearer.
@@ -93,18 +135,125 @@ QUICK = Sizes(
 )
 
 
+@dataclass(frozen=True)
+class Graphs:
+    """The generator's shape (daggen's density and fat) of a family of DAGs, and where its
+    data's seeds lie at n subtasks: ``1000 n + test_offset`` for the test set and
+    ``1000 n + train_offset + 10 seed`` for a seed's training DAGs (never the same)."""
+
+    name: str
+    density: float = 0.5
+    fat: float = 0.5
+    test_offset: int = 1
+    train_offset: int = 2
+
+    def describe(self) -> str:
+        """``density 0.9, fat 0.3``."""
+        return f"density {self.density}, fat {self.fat}"
+
+
+DEFAULT_GRAPHS = Graphs("default")
+SHIFTS = (
+    Graphs("denser and narrower", density=0.9, fat=0.3, test_offset=3, train_offset=5),
+    Graphs("sparser and wider", density=0.2, fat=0.8, test_offset=4, train_offset=6),
+)
+MIXED = (DEFAULT_GRAPHS, *SHIFTS)  # the mixture's thirds
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where policies are tested: n subtasks, without or with contention, which graphs."""
+
+    n: int
+    contention: bool
+    graphs: Graphs = DEFAULT_GRAPHS
+
+    @property
+    def label(self) -> str:
+        """Its key in the results: ``n=20, no contention``, with the graphs' name if shifted."""
+        label = f"n={self.n}, {'contention' if self.contention else 'no contention'}"
+        return label if self.graphs == DEFAULT_GRAPHS else f"{label}, {self.graphs.name}"
+
+
+@dataclass(frozen=True)
+class Training:
+    """One seed's learners at (n, contention): ``dil_seq``, ``dqn`` and ``kd_student``,
+    or with ``mixture`` (no contention only) ``dil_seq_mix`` and ``kd_student_mix``."""
+
+    n: int
+    contention: bool
+    seed: int
+    mixture: bool = False
+
+    @property
+    def label(self) -> str:
+        """``n=20, no contention, seed 1`` (``, mixture`` for the mixture)."""
+        label = f"{Setting(self.n, self.contention).label}, seed {self.seed}"
+        return f"{label}, mixture" if self.mixture else label
+
+    @property
+    def generators(self) -> tuple[Graphs, ...]:
+        """The graphs its training DAGs are drawn from, in equal shares."""
+        return MIXED if self.mixture else (DEFAULT_GRAPHS,)
+
+
+@dataclass(frozen=True)
+class Tested:
+    """A setting's labelled test set, the cost of the expert's and every heuristic's
+    placement of each test DAG, the expert's and HEFT's online delays in ms (when timed)
+    and the part's seconds."""
+
+    data: DagDataset
+    costs: dict[str, np.ndarray]
+    delays: dict[str, float]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One seed's learners: each one's cost per test DAG on each test set (keyed as the
+    test sets were), training seconds, online delays in ms (when timed), and the part's
+    seconds."""
+
+    costs: dict[str, dict[str, np.ndarray]]
+    train_seconds: dict[str, float]
+    delays: dict[str, float]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LearnPart:
+    """A training and the test sets its learners place, the in-distribution one first."""
+
+    training: Training
+    tests: dict[str, DagDataset]
+
+
 def _dataset(
-    n: int, contention: bool, size: int, seed: int, progress: bool, labelling: Executor
+    n: int,
+    contention: bool,
+    size: int,
+    seed: int,
+    progress: bool,
+    labelling: Executor,
+    graphs: Graphs = DEFAULT_GRAPHS,
 ) -> DagDataset:
     return generate_dag_dataset(
         size,
         n_subtasks=n,
+        fat=graphs.fat,
+        density=graphs.density,
         contention=contention,
         seed=seed,
         shard_size=16,
         progress=progress,
         executor=labelling,
     )
+
+
+def _shares(total: int, parts: int) -> list[int]:
+    """``total`` cut into ``parts`` shares that differ by at most one."""
+    return [total // parts + (k < total % parts) for k in range(parts)]
 
 
 def _greedy(policy: NetworkPolicy) -> Decide:
@@ -118,9 +267,14 @@ def _expert_path(data: DagDataset) -> Decide:
 
 
 def train_dil_dag(
-    train: DagDataset, sizes: Sizes, rng: np.random.Generator, progress: bool
+    train: DagDataset,
+    sizes: Sizes,
+    rng: np.random.Generator,
+    progress: bool,
+    name: str = "dil_seq",
 ) -> tuple[NetworkPolicy, TrainingHistory, np.ndarray]:
-    """``dil_seq``: BC of the expert's placements, then DAgger rounds without contention.
+    """``dil_seq`` (called ``name``): BC of the expert's placements, then DAgger rounds
+    without contention.
 
     Returns the policy, its history and every observation it was trained on (the
     student's states).
@@ -177,7 +331,7 @@ def train_dil_dag(
         states.extend(seen[1:])
 
     policy, history = clone(
-        "dil_seq",
+        name,
         "sequential",
         observations,
         actions,
@@ -200,6 +354,7 @@ def distill_student(
     settings: DagSettings,
     sizes: Sizes,
     rng: np.random.Generator,
+    name: str = "kd_student",
 ) -> tuple[NetworkPolicy, float]:
     """The paper's KD (Sec. 4) into its multi-label form: a 2 x 32 student that places
     every subtask in one forward pass of the task's static features (no schedule to
@@ -233,7 +388,7 @@ def distill_student(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    student = NetworkPolicy("kd_student", net, "multilabel", n)
+    student = NetworkPolicy(name, net, "multilabel", n)
     return student, time.perf_counter() - started
 
 
@@ -280,6 +435,238 @@ def _delay_ms(decide_one: Callable[[DagBatch], object], singles: list[DagBatch])
     return float(np.median(online_times_us(decide_one, singles)) / 1e3)
 
 
+def bootstrap_means(
+    values: np.ndarray,
+    resamples: int = RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    *,
+    same_dags: bool = True,
+) -> np.ndarray:
+    """The bootstrap distribution (``resamples``,) of the mean of ``values`` (seeds, test
+    DAGs), two-level: each resample draws as many seeds with replacement, then as many
+    test DAGs with replacement, and averages what it drew. With one seed it is the
+    ordinary bootstrap over test DAGs.
+
+    Every seed places the same test DAGs, so by default (``same_dags``) one draw of test
+    DAGs serves all the drawn seeds: a hard DAG stays hard for every seed. Drawing them
+    anew within each seed (``same_dags=False``) would count S seeds' placements of one
+    test set as S times as many independent DAGs, narrowing the DAGs' share of the
+    interval by about the square root of S.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or values.size == 0:
+        raise ValueError(f"values must be a non-empty (seeds, test DAGs) array; got {values.shape}")
+    rng = np.random.default_rng(seed)
+    seeds, items = values.shape
+    picked = rng.integers(seeds, size=(resamples, seeds, 1))
+    within = rng.integers(items, size=(resamples, 1 if same_dags else seeds, items))
+    return values[picked, within].mean(axis=(1, 2))
+
+
+def confidence_interval(
+    values: np.ndarray,
+    level: float = LEVEL,
+    resamples: int = RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    *,
+    same_dags: bool = True,
+) -> tuple[float, float, float]:
+    """The mean of ``values`` (seeds, test DAGs) and the ``level`` percentile interval of
+    its two-level bootstrap (:func:`bootstrap_means`)."""
+    means = bootstrap_means(values, resamples, seed, same_dags=same_dags)
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(means, [tail, 100 - tail])
+    mean = float(np.mean(values))
+    # The interval holds the mean but for rounding (equal values summed in another order).
+    return mean, min(float(low), mean), max(float(high), mean)
+
+
+def summarise(costs: np.ndarray, data: DagDataset) -> dict[str, Any]:
+    """A policy's figures from its costs (seeds, test DAGs) on ``data``: the mean ratio to
+    the expert's cost with its interval and the mean of each seed, the ratio of means, and
+    the mean ratio to the no-contention optimum with its interval."""
+    ratios = costs / data.costs
+    mean, low, high = confidence_interval(ratios)
+    bound, bound_low, bound_high = confidence_interval(costs / data.lower_bound)
+    return {
+        "mean_ratio": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "per_seed": ratios.mean(axis=1).tolist(),
+        "ratio_of_means": float(costs.sum() / (len(costs) * data.costs.sum())),
+        "over_lower_bound": bound,
+        "over_lower_bound_ci_low": bound_low,
+        "over_lower_bound_ci_high": bound_high,
+    }
+
+
+def place_heuristics(
+    setting: Setting,
+    sizes: Sizes,
+    *,
+    timed: bool,
+    progress: bool = True,
+    labelling: Executor = EVERY_CORE,
+) -> Tested:
+    """Label ``setting``'s test DAGs and place them by the expert and every heuristic;
+    when ``timed``, time the expert and HEFT online on the first ``delay_tasks``."""
+    started = time.perf_counter()
+    n, contention, graphs = setting.n, setting.contention, setting.graphs
+    seed = 1000 * n + graphs.test_offset
+    test = _dataset(n, contention, sizes.n_test, seed, progress, labelling, graphs)
+    key = [0, n, int(contention)]  # the single-seed study's stream at the default graphs
+    rng = np.random.default_rng(key if graphs == DEFAULT_GRAPHS else [*key, graphs.test_offset])
+    decisions = {
+        "expert": test.decisions.astype(np.int64),
+        "heft": dag_solvers.heft(test.dags, contention=contention),
+        "local": dag_solvers.local(test.dags),
+        "edge": dag_solvers.edge(test.dags),
+        "cloud": dag_solvers.cloud(test.dags),
+        "random": dag_solvers.random(test.dags, rng),
+    }
+    delays = {}
+    if timed:
+        singles = [test.dags[i] for i in range(min(sizes.delay_tasks, len(test)))]
+        delays["expert"] = _delay_ms(dag_solvers.solve_milp, singles)
+        delays["heft"] = _delay_ms(
+            lambda task: dag_solvers.heft(task, contention=contention), singles
+        )
+    costs = {
+        name: cost(test.dags, chosen, test.objective, contention=contention)
+        for name, chosen in decisions.items()
+    }
+    return Tested(test, costs, delays, time.perf_counter() - started)
+
+
+def padded(data: DagDataset, n: int) -> DagBatch:
+    """``data``'s DAGs with empty subtasks appended up to ``n`` (as they are at n), checked
+    to keep the expert's costs."""
+    dags = pad_dags(data.dags, n)
+    if dags is not data.dags:
+        extra = n - data.dags.n_subtasks
+        decisions = np.pad(data.decisions.astype(np.int64), ((0, 0), (0, extra)))
+        kept = cost(dags, decisions, data.objective, contention=data.contention)
+        if not np.allclose(kept, data.costs, rtol=1e-9, atol=0.0):
+            raise RuntimeError("padding changed the expert's costs")
+    return dags
+
+
+def train_and_place(
+    training: Training,
+    tests: dict[str, DagDataset],
+    sizes: Sizes,
+    *,
+    timed: bool,
+    progress: bool = True,
+    labelling: Executor = EVERY_CORE,
+) -> Placed:
+    """Label one seed's training DAGs, train its learners, and place every test set of
+    ``tests`` (padded to the learners' n) with them; when ``timed``, time them online on
+    the first test set's first ``delay_tasks``."""
+    started = time.perf_counter()
+    n, contention, seed = training.n, training.contention, training.seed
+    if training.mixture and contention:
+        raise ValueError("the mixture of generator settings is trained without contention only")
+    if any(data.contention != contention for data in tests.values()):
+        raise ValueError(f"{training.label}: every test set must have contention={contention}")
+    rng = np.random.default_rng([1, n, int(contention), seed, int(training.mixture)])
+    settings = DagSettings.for_model(n, contention=contention)
+    generators = training.generators
+    budget = sizes.n_train_contention if contention else sizes.n_train
+    log(f"{training.label}: labelling {budget} training DAGs")
+    shares = _shares(budget, len(generators))
+    train = DagDataset.concatenate(
+        [
+            _dataset(
+                n, contention, share, 1000 * n + g.train_offset + 10 * seed, progress, labelling, g
+            )
+            for g, share in zip(generators, shares, strict=True)
+            if share
+        ]
+    )
+    suffix = "_mix" if training.mixture else ""
+    log(f"{training.label}: training dil_seq{suffix}")
+    dil, history, states = train_dil_dag(train, sizes, rng, progress, name=f"dil_seq{suffix}")
+    log(f"{training.label}: distilling the 2 x 32 student")
+    fresh = [
+        generate_dags(share, n_subtasks=n, fat=g.fat, density=g.density, rng=rng)
+        for g, share in zip(generators, _shares(sizes.student_tasks, len(generators)), strict=True)
+    ]
+    student_dags = DagBatch.concatenate([train.dags, *fresh])
+    student, student_seconds = distill_student(
+        dil, student_dags, settings, sizes, rng, name=f"kd_student{suffix}"
+    )
+    train_seconds = {dil.name: history.seconds, student.name: student_seconds}
+    sequential = [dil]
+    if not training.mixture:
+        log(f"{training.label}: training DQN")
+        dqn, train_seconds["dqn"] = train_dqn_dag(n, contention, states, sizes, rng, progress)
+        sequential.append(dqn)
+    fast = [policy.with_backend("numpy") for policy in sequential]
+    fast_student = student.with_backend("numpy")
+    costs = {}
+    for key, data in tests.items():
+        dags = padded(data, n)
+        decisions = {policy.name: rollout(dags, _greedy(policy), settings)[0] for policy in fast}
+        decisions[student.name] = student_decisions(fast_student, dags)
+        costs[key] = {
+            name: cost(dags, chosen, data.objective, contention=contention)
+            for name, chosen in decisions.items()
+        }
+    delays = {}
+    if timed:
+        first = next(iter(tests.values()))
+        singles = [first.dags[i] for i in range(min(sizes.delay_tasks, len(first)))]
+        for policy in fast:
+            delays[policy.name] = _delay_ms(
+                lambda task, policy=policy: rollout(task, _greedy(policy), settings), singles
+            )
+        delays[student.name] = _delay_ms(
+            lambda task: student_decisions(fast_student, task), singles
+        )
+    return Placed(costs, train_seconds, delays, time.perf_counter() - started)
+
+
+def _names(costs: dict[str, Any]) -> list[str]:
+    """The policies of ``costs`` in the tables' order."""
+    return [name for name in ("expert", *HEURISTICS, *LEARNED, *MIXTURE) if name in costs]
+
+
+def _gathered(key: str, placed: Sequence[Placed]) -> dict[str, np.ndarray]:
+    """Each learner's costs (seeds, test DAGs) on test set ``key``, over the seeds that
+    placed it."""
+    costs: dict[str, list[np.ndarray]] = {}
+    for part in placed:
+        for name, values in part.costs.get(key, {}).items():
+            costs.setdefault(name, []).append(values)
+    return {name: np.stack(values) for name, values in costs.items()}
+
+
+def setting_figures(key: str, tested: Tested, placed: Sequence[Placed]) -> dict[str, dict]:
+    """Every policy's figures on test set ``key`` (``tested``'s), with the learners of the
+    seeds in ``placed`` that placed it, their delays (the timed seed's) and seconds."""
+    costs = {name: values[None] for name, values in tested.costs.items()}
+    costs.update(_gathered(key, placed))
+    delays = dict(tested.delays)
+    seconds: dict[str, list[float]] = {}
+    for part in placed:
+        if key in part.costs:
+            delays.update(part.delays)
+            for name, spent in part.train_seconds.items():
+                seconds.setdefault(name, []).append(spent)
+    figures = {}
+    for name in _names(costs):
+        figures[name] = summarise(costs[name], tested.data)
+        if name in delays:
+            figures[name]["online_ms"] = delays[name]
+            figures[name]["speedup_vs_milp"] = delays["expert"] / delays[name]
+        if name in seconds:
+            figures[name]["train_seconds"] = float(np.mean(seconds[name]))
+            figures[name]["train_seconds_per_seed"] = seconds[name]
+    figures["expert"]["exact"] = float(tested.data.exact.mean())
+    return figures
+
+
 def run_setting(
     n: int,
     contention: bool,
@@ -289,79 +676,189 @@ def run_setting(
     seed: int = 0,
     progress: bool = True,
     labelling: Executor = EVERY_CORE,
-) -> dict[str, dict[str, float]]:
-    """Every policy's normalised makespan and online delay at one (n, contention)."""
-    test = _dataset(n, contention, sizes.n_test, 1000 * n + 1, progress, labelling)
-    settings = DagSettings.for_model(n, contention=contention)
-    rng = np.random.default_rng([seed, n, int(contention)])
-    decisions = {
-        "expert": test.decisions.astype(np.int64),
-        "heft": dag_solvers.heft(test.dags, contention=contention),
-        "local": dag_solvers.local(test.dags),
-        "edge": dag_solvers.edge(test.dags),
-        "cloud": dag_solvers.cloud(test.dags),
-        "random": dag_solvers.random(test.dags, rng),
-    }
-    singles = [test.dags[i] for i in range(min(sizes.delay_tasks, len(test)))]
-    delays = {
-        "expert": _delay_ms(dag_solvers.solve_milp, singles),
-        "heft": _delay_ms(lambda task: dag_solvers.heft(task, contention=contention), singles),
-    }
-    seconds: dict[str, float] = {}
+) -> dict[str, dict[str, Any]]:
+    """Every policy's figures at one (n, contention), the learners (if ``learn``) trained
+    once, with ``seed``: their intervals are over test DAGs only."""
+    setting = Setting(n, contention)
+    tested = place_heuristics(setting, sizes, timed=True, progress=progress, labelling=labelling)
+    placed = []
     if learn:
-        n_train = sizes.n_train_contention if contention else sizes.n_train
-        log(f"n={n}, contention={contention}: labelling {n_train} training DAGs")
-        train = _dataset(n, contention, n_train, 1000 * n + 2, progress, labelling)
-        log("training dil_seq")
-        dil, history, states = train_dil_dag(train, sizes, rng, progress)
-        log("distilling the 2 x 32 student")
-        fresh = generate_dags(sizes.student_tasks, n_subtasks=n, rng=rng)
-        student_dags = DagBatch.concatenate([train.dags, fresh])
-        student, seconds["kd_student"] = distill_student(dil, student_dags, settings, sizes, rng)
-        log("training DQN")
-        dqn, seconds["dqn"] = train_dqn_dag(n, contention, states, sizes, rng, progress)
-        seconds["dil_seq"] = history.seconds
-        for policy in (dil, dqn):
-            fast = policy.with_backend("numpy")
-            decisions[policy.name] = rollout(test.dags, _greedy(fast), settings)[0]
-            delays[policy.name] = _delay_ms(
-                lambda task, fast=fast: rollout(task, _greedy(fast), settings), singles
+        training = Training(n, contention, seed)
+        tests = {setting.label: tested.data}
+        placed.append(
+            train_and_place(
+                training, tests, sizes, timed=True, progress=progress, labelling=labelling
             )
-        fast_student = student.with_backend("numpy")
-        decisions["kd_student"] = student_decisions(fast_student, test.dags)
-        delays["kd_student"] = _delay_ms(
-            lambda task: student_decisions(fast_student, task), singles
         )
-    figures = {}
-    for name, chosen in decisions.items():
-        values = cost(test.dags, chosen, test.objective, contention=contention)
-        figures[name] = {
-            "mean_ratio": float(np.mean(values / test.costs)),
-            "ratio_of_means": float(values.sum() / test.costs.sum()),
-            "over_lower_bound": float(np.mean(values / test.lower_bound)),
+    return setting_figures(setting.label, tested, placed)
+
+
+def _padded_label(m: int, n: int) -> str:
+    """The key of the n = ``m`` test set as padded for learners of ``n`` subtasks."""
+    return f"{Setting(m, False).label}, padded to {n}"
+
+
+def _tests_for(training: Training, tested: dict[str, Tested]) -> dict[str, DagDataset]:
+    """The test sets a seed's learners place: the in-distribution one first and, without
+    contention, the shifted graphs' and those of smaller n (padded when placed)."""
+    n = training.n
+    home = Setting(n, training.contention)
+    tests = {home.label: tested[home.label].data}
+    if not training.contention:
+        for graphs in SHIFTS:
+            shifted = Setting(n, False, graphs).label
+            tests[shifted] = tested[shifted].data
+        for m in SIZES:
+            if m < n:
+                tests[_padded_label(m, n)] = tested[Setting(m, False).label].data
+    return tests
+
+
+def heuristic_verdict(learner: dict[str, Any], heuristic: dict[str, Any]) -> str:
+    """``worse`` if the learner's interval lies above the heuristic's, ``not worse`` if it
+    lies below it, else ``undecided`` (the intervals overlap)."""
+    if learner["ci_low"] > heuristic["ci_high"]:
+        return "worse"
+    if learner["ci_high"] < heuristic["ci_low"]:
+        return "not worse"
+    return "undecided"
+
+
+def generalisation(
+    n: int, tested: dict[str, Tested], placed: Sequence[Placed]
+) -> dict[str, dict[str, Any]]:
+    """The learners trained at n without contention on every test set, one row each: in
+    distribution (``default``), on the shifted graphs, and at the other n (padded when
+    smaller; not applicable when larger). Each row has the expert's, the best heuristics'
+    and the learners' figures and, on shifted rows, each learner against the best
+    heuristic there."""
+    home = Setting(n, False).label
+    plan = [("default", home, home, f"in distribution: n = {n}, {DEFAULT_GRAPHS.describe()}")]
+    for graphs in SHIFTS:
+        key = Setting(n, False, graphs).label
+        plan.append((graphs.name, key, key, f"n = {n}, {graphs.describe()}"))
+    for m in SIZES:
+        key = Setting(m, False).label
+        if m < n:
+            plan.append((f"n={m}", key, _padded_label(m, n), f"n = {m}, padded to {n}"))
+        elif m > n:
+            plan.append((f"n={m}", key, None, f"n = {m}, more subtasks than the learners place"))
+    learners = list(_gathered(home, placed))
+    rows = {}
+    for row, key, learner_key, description in plan:
+        data = tested[key].data
+        figures = {
+            name: summarise(tested[key].costs[name][None], data)
+            for name in ("expert", *BEST_HEURISTICS)
         }
-        if name in delays:
-            figures[name]["online_ms"] = delays[name]
-            figures[name]["speedup_vs_milp"] = delays["expert"] / delays[name]
-        if name in seconds:
-            figures[name]["train_seconds"] = seconds[name]
-    figures["expert"]["exact"] = float(test.exact.mean())
-    return figures
+        entry: dict[str, Any] = {"setting": description, "figures": figures}
+        if learner_key is None:
+            entry["not_applicable"] = {name: f"observation sized for n = {n}" for name in learners}
+        else:
+            for name, costs in _gathered(learner_key, placed).items():
+                figures[name] = summarise(costs, data)
+            if row != "default":
+                best = min(BEST_HEURISTICS, key=lambda name: figures[name]["mean_ratio"])
+                entry["best_heuristic"] = best
+                entry["against_best_heuristic"] = {
+                    name: heuristic_verdict(figures[name], figures[best]) for name in learners
+                }
+        rows[row] = entry
+    return rows
 
 
-def _label(n: int, contention: bool) -> str:
-    """A setting's row name in the results."""
-    return f"n={n}, {'contention' if contention else 'no contention'}"
+def target_verdict(figures: dict[str, Any], bound: float) -> str:
+    """A target ``mean ratio <= bound`` against the interval: met, missed or undecided."""
+    if figures["ci_high"] <= bound:
+        return "met"
+    if figures["ci_low"] > bound:
+        return "missed"
+    return UNDECIDED
 
 
-def _run_part(
-    part: tuple[int, bool, bool], sizes: Sizes, progress: bool, labelling: Executor
-) -> dict[str, dict[str, float]]:
-    # One setting, wherever it runs: torch on one thread, as in the local run.
+def targets(
+    results: dict[str, dict[str, dict]],
+    tables: dict[str, dict[str, dict[str, Any]]],
+    learned: Sequence[int],
+) -> list[dict[str, Any]]:
+    """Every target stated against its interval, at each learned n: each learner within its
+    bound in distribution, ``dil_seq`` below HEFT with contention, and no learner of a pair
+    worse than the best heuristic on any shifted row."""
+    stated = []
+    for n in learned:
+        free, busy = Setting(n, False).label, Setting(n, True).label
+        for name, bound in TARGETS.items():
+            if name in results[free]:
+                figures = results[free][name]
+                stated.append(
+                    {
+                        "target": f"{name} within {bound - 1:.0%} of the expert in distribution",
+                        "setting": free,
+                        "figure": _interval(figures),
+                        "verdict": target_verdict(figures, bound),
+                    }
+                )
+        if "dil_seq" in results[busy]:
+            dil, heft = results[busy]["dil_seq"], results[busy]["heft"]
+            verdict = {"not worse": "met", "worse": "missed"}.get(
+                heuristic_verdict(dil, heft), "undecided (the intervals overlap)"
+            )
+            stated.append(
+                {
+                    "target": "dil_seq better than HEFT with contention",
+                    "setting": busy,
+                    "figure": f"{_interval(dil)} against HEFT's {_interval(heft)}",
+                    "verdict": verdict,
+                }
+            )
+        rows = [row for row in tables[f"n={n}"].values() if "against_best_heuristic" in row]
+        for pair in (("dil_seq", "kd_student"), MIXTURE):
+            verdicts = [
+                row["against_best_heuristic"][name]
+                for row in rows
+                for name in pair
+                if name in row["against_best_heuristic"]
+            ]
+            if not verdicts:
+                continue
+            if "worse" in verdicts:
+                verdict = "missed"
+            elif all(v == "not worse" for v in verdicts):
+                verdict = "met"
+            else:
+                verdict = "undecided (some intervals overlap the best heuristic's)"
+            stated.append(
+                {
+                    "target": f"neither {pair[0]} nor {pair[1]} worse than the best heuristic "
+                    "on any shifted setting",
+                    "setting": f"n={n}: {', '.join(graphs.name for graphs in SHIFTS)}, smaller n",
+                    "figure": f"{verdicts.count('worse')} worse, "
+                    f"{verdicts.count('undecided')} undecided of {len(verdicts)}",
+                    "verdict": verdict,
+                }
+            )
+    return stated
+
+
+def _heuristics_part(setting: Setting, sizes: Sizes, progress: bool, labelling: Executor) -> Tested:
+    # One test set, wherever it runs: torch on one thread, as in the local run.
     pin_threads()
-    n, contention, learn = part
-    log(_label(n, contention))
-    return run_setting(n, contention, sizes, learn=learn, progress=progress, labelling=labelling)
+    log(f"{setting.label}: test set")
+    timed = setting.graphs == DEFAULT_GRAPHS
+    tested = place_heuristics(setting, sizes, timed=timed, progress=progress, labelling=labelling)
+    log(f"{setting.label}: test set done in {tested.seconds:.0f} s")
+    return tested
+
+
+def _learn_part(part: LearnPart, sizes: Sizes, progress: bool, labelling: Executor) -> Placed:
+    pin_threads()
+    training = part.training
+    timed = training.seed == 0
+    placed = train_and_place(
+        training, part.tests, sizes, timed=timed, progress=progress, labelling=labelling
+    )
+    log(f"{training.label}: done in {placed.seconds:.0f} s")
+    return placed
 
 
 def run(
@@ -369,65 +866,171 @@ def run(
     *,
     sizes: Sizes,
     learned: tuple[int, ...] = (20,),
+    seeds: int = SEEDS,
+    mixture: bool = False,
     progress: bool = True,
     executor: Executor = SEQUENTIAL,
-) -> dict[str, dict[str, dict[str, float]]]:
-    """The whole study: n = 10, 20, 30, without and with contention.
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The whole study: n = 10, 20, 30, without and with contention, the learners at each
+    ``learned`` n over ``seeds`` seeds (and on the mixture if ``mixture``).
 
-    The six settings are independent: ``executor`` (an :class:`~gym_mecoffload.executors.Executor`)
-    spreads them over processes or Ray tasks (by default one after another in this
-    process, each labelling on every core). On Ray, each setting's labelling runs as
-    Ray tasks too. Every figure but seconds and delays is the same wherever they run.
+    First every test set is labelled and placed by the expert and the heuristics, then
+    every seed of every learned setting trains and places its test sets. Within each
+    stage the parts are independent: ``executor`` (an
+    :class:`~gym_mecoffload.executors.Executor`) spreads them over processes or Ray
+    tasks (by default one after another in this process, each labelling on every core).
+    On Ray, each part's labelling runs as Ray tasks too. Every figure but seconds and
+    delays is the same wherever they run. Returns the six settings' figures
+    (``results`` in ``results.json``, which also holds the generalisation tables and
+    the targets).
     """
     pin_threads()
     unknown = sorted(set(learned) - set(SIZES))
     if unknown:
         raise ValueError(f"learned sizes must be among {SIZES}; got {unknown}")
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1; got {seeds}")
     started = time.perf_counter()
-    parts = [(n, contention, n in learned) for n in SIZES for contention in (False, True)]
     if executor.name == "ray":
         labelling = Executor("ray", None, executor.address)  # nested Ray tasks, same cluster
     elif executor.in_process:
         labelling = EVERY_CORE  # as before
     else:
         labelling = SEQUENTIAL  # the parts already fill the cores
-    rows = run_parts(
-        partial(_run_part, sizes=sizes, labelling=labelling),
-        parts,
+    main = [Setting(n, contention) for n in SIZES for contention in (False, True)]
+    shifted = [Setting(n, False, graphs) for n in learned for graphs in SHIFTS]
+    everywhere = [*main, *shifted]
+    found = run_parts(
+        partial(_heuristics_part, sizes=sizes, labelling=labelling),
+        everywhere,
         executor=executor,
         progress=progress,
-        label="DAG settings",
+        label="DAG test sets",
+    )
+    tested = {setting.label: part for setting, part in zip(everywhere, found, strict=True)}
+    trainings = [
+        Training(n, contention, seed, on_mixture)
+        for n in learned
+        for contention in (False, True)
+        for seed in range(seeds)
+        for on_mixture in ((False, True) if mixture and not contention else (False,))
+    ]
+    placed = run_parts(
+        partial(_learn_part, sizes=sizes, labelling=labelling),
+        [LearnPart(training, _tests_for(training, tested)) for training in trainings],
+        executor=executor,
+        progress=progress,
+        label="DAG learners",
     )
     results = {
-        _label(n, contention): row for (n, contention, _), row in zip(parts, rows, strict=True)
+        setting.label: setting_figures(setting.label, tested[setting.label], placed)
+        for setting in main
+    }
+    tables = {f"n={n}": generalisation(n, tested, placed) for n in learned}
+    part_seconds = {label: part.seconds for label, part in tested.items()}
+    part_seconds.update(
+        {training.label: part.seconds for training, part in zip(trainings, placed, strict=True)}
+    )
+    payload = {
+        "seconds": time.perf_counter() - started,
+        "sizes": vars(sizes),
+        "seeds": seeds,
+        "mixture": mixture,
+        "bootstrap": {
+            "resamples": RESAMPLES,
+            "level": LEVEL,
+            "seed": BOOTSTRAP_SEED,
+            "same_dags": True,
+        },
+        "results": results,
+        "generalisation": tables,
+        "targets": targets(results, tables, learned),
+        "part_seconds": part_seconds,
     }
     out.mkdir(parents=True, exist_ok=True)
-    write_json(
-        out / "results.json",
-        {"seconds": time.perf_counter() - started, "sizes": vars(sizes), "results": results},
-    )
-    write_text(out / "results.md", report(results))
-    dag_ratios(results, ("heft", "local", "edge", "cloud", "random", *LEARNED), out / "dag.png")
+    write_json(out / "results.json", payload)
+    write_text(out / "results.md", report(payload))
+    dag_ratios(results, (*HEURISTICS, *LEARNED, *MIXTURE), out / "dag.png")
     return results
 
 
-def report(results: dict[str, dict[str, dict[str, float]]]) -> str:
-    names = ["expert", *HEURISTICS, *LEARNED]
-    sections = []
+def _interval(figures: dict[str, Any], metric: str = "mean_ratio") -> str:
+    """``1.049 [1.040, 1.058]``: a figure and its interval."""
+    prefix = "" if metric == "mean_ratio" else f"{metric}_"
+    low, high = figures[f"{prefix}ci_low"], figures[f"{prefix}ci_high"]
+    return f"{figures[metric]:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def report(payload: dict[str, Any]) -> str:
+    """``results.md`` from ``results.json``'s contents."""
+    results, seeds = payload["results"], payload["seeds"]
+    names = _names({name: 0 for row in results.values() for name in row})
+    sections = [
+        f"Every figure: mean [95% interval]. Learners: {seeds} training seeds each, the "
+        f"interval a two-level bootstrap ({payload['bootstrap']['resamples']:,} resamples of "
+        "the seeds, then of the test DAGs, one draw for all the drawn seeds since every seed "
+        "places the same test set); expert and heuristics "
+        "(deterministic): a bootstrap over the test DAGs. Delays: seed 0's policies."
+    ]
+    stated = {f"{target['target']} ({target['setting']})": target for target in payload["targets"]}
+    if stated:
+        sections.append(
+            "### Targets\n\n"
+            + markdown_table(stated, ["figure", "verdict"], first="target (where)")
+        )
     for metric, title in (
         (
             "mean_ratio",
-            "Makespan / the expert's (mean of ratios; the expert is the best known with contention at n > 9)",
+            "Makespan / the expert's (mean of ratios; the expert is the best known with "
+            "contention at n > 9)",
         ),
         ("over_lower_bound", "Makespan / the no-contention optimum (a lower bound)"),
-        ("online_ms", "Online delay per task, ms (one task at a time, one thread; median)"),
     ):
         rows = {
-            label: {name: figures[metric] for name, figures in row.items() if metric in figures}
+            label: {name: _interval(figures, metric) for name, figures in row.items()}
             for label, row in results.items()
         }
-        shown = [name for name in names if any(name in row for row in rows.values())]
-        sections.append(f"### {title}\n\n" + markdown_table(rows, shown, first="setting"))
+        sections.append(f"### {title}\n\n" + markdown_table(rows, names, first="setting"))
+    rows = {
+        label: {name: f["online_ms"] for name, f in row.items() if "online_ms" in f}
+        for label, row in results.items()
+    }
+    shown = [name for name in names if any(name in row for row in rows.values())]
+    sections.append(
+        "### Online delay per task, ms (one task at a time, one thread; median)\n\n"
+        + markdown_table(rows, shown, first="setting")
+    )
+    for size, table in payload["generalisation"].items():
+        learners = [name for name in (*LEARNED, *MIXTURE) if name in table["default"]["figures"]]
+        columns = ["expert", *BEST_HEURISTICS, *learners]
+        cells = {}
+        for row, entry in table.items():
+            missing = entry.get("not_applicable", {})
+            cells[f"{row} ({entry['setting']})"] = {
+                name: f"n/a ({missing[name]})"
+                if name in missing
+                else _interval(entry["figures"][name])
+                for name in columns
+                if name in missing or name in entry["figures"]
+            }
+        sections.append(
+            f"### Generalisation: the {size} learners trained without contention on the "
+            "default graphs, makespan / the expert's\n\n"
+            + markdown_table(cells, columns, first="test set")
+        )
+        verdicts = {
+            row: {"best heuristic": entry["best_heuristic"], **entry["against_best_heuristic"]}
+            for row, entry in table.items()
+            if "against_best_heuristic" in entry
+        }
+        if verdicts:
+            sections.append(
+                f"### The {size} learners against the best heuristic (HEFT or local) on each "
+                "shifted test set\n\n"
+                "worse: the learner's interval lies above the heuristic's; not worse: below "
+                "it; undecided: they overlap.\n\n"
+                + markdown_table(verdicts, ["best heuristic", *learners], first="test set")
+            )
     return "\n\n".join(sections) + "\n"
 
 
@@ -435,16 +1038,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
+    parser.add_argument(
+        "--seeds", type=int, default=SEEDS, help=f"training seeds per learner (default {SEEDS})"
+    )
+    parser.add_argument(
+        "--train-mixture",
+        action="store_true",
+        help="also train dil_seq and its student on equal thirds of the default and the two "
+        "shifted generator settings (always on with --quick)",
+    )
     parser.add_argument("--no-progress", action="store_true")
-    add_executor_arguments(parser, "six settings")
+    add_executor_arguments(parser, "test sets, then the seeds' trainings")
     args = parser.parse_args()
-    results = run(
+    if args.seeds < 1:
+        parser.error(f"--seeds must be >= 1; got {args.seeds}")
+    run(
         args.out,
         sizes=QUICK if args.quick else Sizes(),
+        seeds=args.seeds,
+        mixture=args.train_mixture or args.quick,
         progress=not args.no_progress,
         executor=executor_from(parser, args),
     )
-    print(report(results))
+    print((args.out / "results.md").read_text())
 
 
 if __name__ == "__main__":

@@ -170,12 +170,37 @@ def channel_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path
 
 def dag_ratios(results: dict, policies: tuple[str, ...], path: Path) -> Path:
     """The DAG study (baselines.studies.dag): each policy's makespan over the expert's, per
-    (n, contention) setting."""
-    return _grouped_ratios(
-        results,
-        policies,
-        "mean_ratio",
-        "makespan / expert's (mean, log)",
-        "DAG tasks: makespan over the MILP expert (best known with contention, n > 9)",
-        path,
-    )
+    (n, contention) setting, log scale; its 95% interval (``ci_low``, ``ci_high``) as an
+    error bar where its figures have one."""
+    labels = list(results)
+    shown = [name for name in policies if any(name in row for row in results.values())]
+    figure, ax = _figure(11, 4.5)
+    width = 0.8 / len(shown)
+    colours = matplotlib.colormaps["tab10" if len(shown) <= 10 else "tab20"]
+    for k, name in enumerate(shown):
+        where = [p for p, label in enumerate(labels) if name in results[label]]
+        figures = [results[labels[p]][name] for p in where]
+        means = [f["mean_ratio"] for f in figures]
+        errors = None
+        if all("ci_low" in f and "ci_high" in f for f in figures):
+            errors = [
+                [f["mean_ratio"] - f["ci_low"] for f in figures],
+                [f["ci_high"] - f["mean_ratio"] for f in figures],
+            ]
+        ax.bar(
+            [p + (k - (len(shown) - 1) / 2) * width for p in where],
+            means,
+            width,
+            yerr=errors,
+            capsize=1.5,
+            error_kw={"elinewidth": 0.8},
+            color=colours(k),
+            label=name,
+        )
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set_ylabel("makespan / expert's (mean, 95% interval, log)")
+    ax.set_title("DAG tasks: makespan over the MILP expert (best known with contention, n > 9)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(figure, path)
