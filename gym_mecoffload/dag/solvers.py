@@ -233,28 +233,35 @@ def _solve_one(
     if ceilings[best] == 0.0:  # costs are >= 0: nothing beats it
         return _Solved(uniform[best], 0.0, 0.0, True)
     incumbent, incumbent_cost = None, np.inf
-    model = _milp_model(task, objective, fixed, float(ceilings[best]))
     bound = 0.0
-    for options in _MILP_ATTEMPTS:
-        result = milp(
-            model.c,
-            integrality=model.integrality,
-            bounds=model.bounds,
-            constraints=model.constraints,
-            options=options,
-        )
-        if result.x is not None:
-            places = np.rint(result.x[:n]).astype(np.int64) + np.rint(result.x[n : 2 * n]).astype(
-                np.int64
+    # First in units of that bound; if unproved, again in units of the best placement
+    # found (a tighter scale, where HiGHS's tolerances weigh less against the gap).
+    for reference in (float(ceilings[best]), None):
+        if reference is None:
+            if incumbent is None or not incumbent_cost > 0.0:
+                break
+            reference = incumbent_cost
+        model = _milp_model(task, objective, fixed, reference)
+        for options in _MILP_ATTEMPTS:
+            result = milp(
+                model.c,
+                integrality=model.integrality,
+                bounds=model.bounds,
+                constraints=model.constraints,
+                options=options,
             )
-            value = float(cost(task, places[None], objective)[0])
-            if value < incumbent_cost:
-                incumbent, incumbent_cost = places, value
-        dual = getattr(result, "mip_dual_bound", None)
-        if result.success and dual is not None and np.isfinite(dual):
-            bound = max(bound, (float(dual) + model.constant) * model.unit)
-        if incumbent is not None and incumbent_cost - bound <= MILP_GAP * incumbent_cost:
-            return _Solved(incumbent, incumbent_cost, min(bound, incumbent_cost), True)
+            if result.x is not None:
+                places = np.rint(result.x[:n]).astype(np.int64) + np.rint(
+                    result.x[n : 2 * n]
+                ).astype(np.int64)
+                value = float(cost(task, places[None], objective)[0])
+                if value < incumbent_cost:
+                    incumbent, incumbent_cost = places, value
+            dual = getattr(result, "mip_dual_bound", None)
+            if result.success and dual is not None and np.isfinite(dual):
+                bound = max(bound, (float(dual) + model.constant) * model.unit)
+            if incumbent is not None and incumbent_cost - bound <= MILP_GAP * incumbent_cost:
+                return _Solved(incumbent, incumbent_cost, min(bound, incumbent_cost), True)
     free = int((fixed < 0).sum())
     if free <= MAX_EXHAUSTIVE_SUBTASKS:
         places = _best_of(task, _placements(fixed), objective, False)
