@@ -28,24 +28,37 @@ def _class(entry_point: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def _frame(env_id: str, path: Path) -> None:
+def _frame(env_id: str, path: Path, clip: Path) -> None:
+    """A still after a few steps of a seeded episode, and the whole episode as an
+    animated GIF (a frame per step: the agent's schedule growing above the expert's)."""
     from PIL import Image  # pillow comes with matplotlib, in the baselines extra
 
     env = gym.make(env_id, render_mode="rgb_array", **FRAME_KWARGS.get(env_id, {}))
     env.reset(seed=0)
     env.action_space.seed(0)
-    for _ in range(FRAME_STEPS):
+    frames = [env.render()]
+    done = False
+    while not done:
         *_, terminated, truncated, _ = env.step(env.action_space.sample())
-        if terminated or truncated:
-            break
-    frame = env.render()
-    assert isinstance(frame, np.ndarray)
-    Image.fromarray(frame).save(path)
+        done = terminated or truncated
+        frames.append(env.render())
+    assert all(isinstance(frame, np.ndarray) for frame in frames)
+    Image.fromarray(frames[min(FRAME_STEPS, len(frames) - 1)]).save(path)
+    pictures = [Image.fromarray(frame) for frame in frames]
+    pictures[0].save(clip, save_all=True, append_images=pictures[1:], duration=700, loop=0)
 
 
 def _page(env_id: str, spec: Any) -> str:
     single = _class(spec.entry_point)
-    lines = [f"# {env_id}", "", f"![a frame of {env_id}](frames/{env_id}.png)", ""]
+    lines = [
+        f"# {env_id}",
+        "",
+        f"![a frame of {env_id}](frames/{env_id}.png)",
+        "",
+        f"An episode of random actions, step by step (the agent above, the expert below): "
+        f"![an episode of {env_id}](frames/{env_id}.gif)",
+        "",
+    ]
     rows = [
         ("Class", f"`{spec.entry_point.replace(':', '.')}`"),
         ("Make", f'`gym.make("{env_id}")`'),
@@ -67,7 +80,7 @@ def write_env_pages(folder: Path) -> list[str]:
     for env_id in ids:
         spec = gym.registry[env_id]
         (folder / f"{env_id}.md").write_text(_page(env_id, spec))
-        _frame(env_id, frames / f"{env_id}.png")
+        _frame(env_id, frames / f"{env_id}.png", frames / f"{env_id}.gif")
     index = ["# Environments", "", "```{toctree}", ":maxdepth: 1", "", *ids, "```", ""]
     overview = (folder.parent / "environments.md").read_text().split("\n", 1)[1]
     # The overview's links and images are relative to docs/; this page is one level down.
