@@ -54,6 +54,12 @@ class Objective:
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be finite and >= 0; got {value!r}")
 
+    @property
+    def latency_share(self) -> float:
+        """The weight of latency in the cost: 1 for ``"latency"``, 0 for ``"energy"``,
+        ``latency_weight`` for ``"weighted"`` (the energy's is one minus it)."""
+        return {"latency": 1.0, "energy": 0.0}.get(self.name, self.latency_weight)
+
 
 def device_joules(objective: Objective, cycles: Any, device_hz: Any) -> Any:
     """Joules the device's CPU spends running ``cycles`` at ``device_hz`` (arrays broadcast,

@@ -227,7 +227,7 @@ def _check_episodes(dags: DagBatch, labels: Labels | None, settings: DagSettings
         return
     # The dearest episode: those seconds at most, and every joule the device could spend.
     objective = settings.objective
-    w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
+    w = objective.latency_share
     radio = max(objective.tx_power, objective.rx_power) / dags.edge_bandwidth
     joules = dag_device_joules(dags, objective).sum(axis=1) + moved * radio
     dearest = w * seconds + (1 - w) * joules

@@ -203,7 +203,7 @@ def _serial_costs(task: DagBatch, places: np.ndarray, objective: Objective) -> n
     the makespan is at most every run and transfer one after another; the energy is exact."""
     k = len(places)
     rows = np.zeros(k, dtype=np.int64)
-    w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
+    w = objective.latency_share
     total = np.zeros(k)
     if w > 0.0:
         per_byte = seconds_per_byte(task)[0]  # (3, 3)
@@ -309,7 +309,7 @@ def _milp_model(
     pos1, neg1, abs2 = 3 * n + np.arange(m), 3 * n + m + np.arange(m), 3 * n + 2 * m + np.arange(m)
     makespan = 3 * n + 3 * m
     size = makespan + 1
-    w = {"latency": 1.0, "energy": 0.0}.get(objective.name, objective.latency_weight)
+    w = objective.latency_share
     b1, b2 = float(task.edge_bandwidth[0]), float(task.cloud_bandwidth[0])
     inputs, outputs = task.input_data[0], task.output_data[0]
     moved = task.edge_data[0, sources, targets]
