@@ -352,16 +352,6 @@ class Schedule:
         )
         self._options: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def copy(self) -> Schedule:
-        """A schedule that changes independently of this one."""
-        twin = Schedule.__new__(Schedule)
-        twin.__dict__.update(self.__dict__)
-        for name in ("places", "finish", "end", "energy"):
-            setattr(twin, name, getattr(self, name).copy())
-        twin.timeline = self.timeline.copy()
-        twin._options = None
-        return twin
-
     @property
     def links(self) -> np.ndarray | None:
         """When each link is next free (N, 4) in seconds, with contention (else None): 0
@@ -397,15 +387,8 @@ class Schedule:
                     edge,
                 )
                 ready = np.where(edge, np.maximum(ready, arrived), ready)
-        elif self.parents.shape[2]:  # every parent at once: no queue orders them
-            parents, mask = self.parents[rows, v], self.parent_mask[rows, v]  # (N, width)
-            arrived = timeline.arrivals(
-                self.parent_data[rows, v],
-                np.maximum(np.take_along_axis(self.places, parents, axis=1), 0),
-                place[:, None],
-                np.take_along_axis(self.finish, parents, axis=1),
-            )
-            ready = np.maximum(ready, np.where(mask, arrived, ready[:, None]).max(axis=1))
+        else:  # every parent at once: no queue orders them
+            ready = self._parents_arrived(rows, v, place[:, None], ready)
         finish = timeline.run(place, ready, self.run[rows, v, place])
         amount = dags.output_data[rows, v]
         back = timeline.transfer(amount, place, device, finish, amount > 0)
@@ -426,32 +409,34 @@ class Schedule:
             )
         return finish, np.maximum(self.end[:, None], np.maximum(finish, back))
 
+    def _parents_arrived(
+        self, rows: np.ndarray, v: np.ndarray, target: np.ndarray, ready: np.ndarray
+    ) -> np.ndarray:
+        """Without contention: ``ready`` (N,) or (N, 3) raised to when the last of subtask
+        ``v``'s parents' data arrives at ``target`` (each task's place (N, 1), or every
+        place (3,)), all parents at once (nothing queues, so their order does not matter)."""
+        if not self.parents.shape[2]:  # no task of the batch has an edge
+            return ready
+        parents, mask = self.parents[rows, v], self.parent_mask[rows, v]  # (N, width)
+        at = (slice(None), slice(None)) + (None,) * (ready.ndim - 1)  # (N, width, 1) for 3 places
+        arrived = self.timeline.arrivals(
+            self.parent_data[rows, v][at],
+            np.maximum(np.take_along_axis(self.places, parents, axis=1), 0)[at],
+            target,
+            np.take_along_axis(self.finish, parents, axis=1)[at],
+        )
+        return np.maximum(ready, np.where(mask[at], arrived, ready[:, None]).max(axis=1))
+
     def _free_options(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_times` at every place at once (N, 3), without contention."""
         dags, timeline = self.dags, self.timeline
         rows = self.rows[: len(v)]
         every = np.arange(N_PLACES)
         ready = timeline.arrivals(dags.input_data[rows, v][:, None], 0, every, 0.0)
-        if self.parents.shape[2]:
-            parents, mask = self.parents[rows, v], self.parent_mask[rows, v]  # (N, width)
-            arrived = timeline.arrivals(
-                self.parent_data[rows, v][:, :, None],
-                np.maximum(np.take_along_axis(self.places, parents, axis=1), 0)[:, :, None],
-                every,
-                np.take_along_axis(self.finish, parents, axis=1)[:, :, None],
-            )  # (N, width, 3)
-            latest = np.where(mask[:, :, None], arrived, ready[:, None, :]).max(axis=1)
-            ready = np.maximum(ready, latest)
+        ready = self._parents_arrived(rows, v, every, ready)
         finish = ready + self.run[rows, v]
         back = timeline.arrivals(dags.output_data[rows, v][:, None], every, 0, finish)
         return finish, back
-
-    def finish_if(self, v: np.ndarray, place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Subtask ``v``'s finish time and the partial makespan if it went to ``place``
-        (N,) each, leaving this schedule as it is."""
-        timeline = self.timeline.copy() if self.contention else self.timeline
-        finish, back = self._times(v, place, timeline)
-        return finish, np.maximum(self.end, np.maximum(finish, back))
 
     def add(self, v: np.ndarray, place: np.ndarray) -> None:
         """Schedule subtask ``v[i]`` of task i at ``place[i]`` (both (N,) integer arrays)."""

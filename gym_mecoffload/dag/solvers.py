@@ -494,10 +494,8 @@ def heft(dags: DagBatch, *, contention: bool = False) -> np.ndarray:
     timeline = Schedule(dags, contention=contention)
     for k in range(dags.n_subtasks):
         v = order[:, k]
-        finishes = np.stack(
-            [timeline.finish_if(v, np.full(len(dags), p))[0] for p in range(N_PLACES)]
-        )
-        timeline.add(v, finishes.argmin(axis=0))
+        finishes, _ = timeline.options(v)  # (N, 3): its finish at each place
+        timeline.add(v, finishes.argmin(axis=1))
     return timeline.places.copy()
 
 

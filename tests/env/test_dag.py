@@ -677,17 +677,18 @@ def test_the_current_subtask_view_matches_heft_and_the_schedule():
     observation, _ = env.reset(seed=8)
     task = env.unwrapped.dag
     order = priority_order(task)[0]
-    done = Schedule(task, contention=True)
+    placed: list[tuple[int, int]] = []
     for k, v in enumerate(order):
         view = observation[layout.current_view_offset :]
         assert np.allclose(view[3 : 3 + n], task.edge_data[0, :, v] / 1e6, rtol=1e-6)
-        for place in range(3):  # an independent trial schedule per place
-            trial = done.copy()
-            trial.add(np.array([v]), np.array([place]))
+        for place in range(3):  # an independent trial schedule per place, replayed afresh
+            trial = Schedule(task, contention=True)
+            for u, at in [*placed, (v, place)]:
+                trial.add(np.array([u]), np.array([at]))
             assert view[3 + 2 * n + place] == pytest.approx(trial.finish[0, v], rel=1e-6)
             assert view[6 + 2 * n + place] == pytest.approx(trial.end[0], rel=1e-6)
         place = k % 3
-        done.add(np.array([v]), np.array([place]))
+        placed.append((v, place))
         observation, *_ = env.step(place)
     assert not observation[layout.current_view_offset :].any()  # all zero once done
 
