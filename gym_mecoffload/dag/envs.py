@@ -15,7 +15,7 @@ from gym_mecoffload.core.episodes import RewardMode
 from gym_mecoffload.core.objective import KAPPA, LATENCY_WEIGHT, RX_POWER, TX_POWER, Objective
 from gym_mecoffload.core.scenario import Scenario
 from gym_mecoffload.dag.data import DagDataset
-from gym_mecoffload.dag.episodes import DagEpisodes, DagSettings, DagSource
+from gym_mecoffload.dag.episodes import DagEpisode, DagEpisodes, DagSettings, DagSource
 from gym_mecoffload.dag.model import DagBatch
 
 
@@ -132,8 +132,8 @@ class MecOffloadDagEnv(EpisodesEnv):
         return self.source.layout
 
     @property
-    def episodes(self) -> DagEpisodes:
-        """The current episode (a batch of one): its task, schedule and expert labels."""
+    def episodes(self) -> DagEpisode:
+        """The current episode: its task (a batch of one), schedule and expert labels."""
         if self._episodes is None:
             raise RuntimeError("no task yet: call reset() first")
         return self._episodes

@@ -39,7 +39,6 @@ from gym_mecoffload.dag.model import (
     DagBatch,
     Schedule,
     ScheduleOne,
-    dag_device_joules,
     flow_bytes,
     priority_order,
 )
@@ -207,9 +206,12 @@ def _expert_infos(labels: Labels, contention: bool) -> dict[str, np.ndarray]:
     return info
 
 
-def _check_episodes(dags: DagBatch, labels: Labels | None, settings: DagSettings) -> None:
+def _check_episodes(
+    dags: DagBatch, labels: Labels | None, settings: DagSettings, device_joules: np.ndarray
+) -> None:
     """Refuse tasks whose times a float32 observation cannot hold, and, with relative
-    rewards, an expert cost that does not divide every reward finitely."""
+    rewards, an expert cost that does not divide every reward finitely (``device_joules``
+    (N, n): each subtask's run on the device, as the schedule holds them)."""
     # An upper bound of every time an episode can reach: all work and all bytes in a row
     # at the slowest place and link (contention serialises, never slows further).
     slowest = np.minimum(dags.device_hz, dags.edge_hz)
@@ -229,7 +231,7 @@ def _check_episodes(dags: DagBatch, labels: Labels | None, settings: DagSettings
     objective = settings.objective
     w = objective.latency_share
     radio = max(objective.tx_power, objective.rx_power) / dags.edge_bandwidth
-    joules = dag_device_joules(dags, objective).sum(axis=1) + moved * radio
+    joules = device_joules.sum(axis=1) + moved * radio
     dearest = w * seconds + (1 - w) * joules
     check_relative_scale(labels.costs, dearest, "episode", lambda i: f"task {i}")
 
@@ -245,9 +247,10 @@ class DagEpisodes(Episodes):
         self.order = priority_order(dags)
         self.schedule = Schedule(dags, contention=settings.contention, objective=settings.objective)
         self.step_index = 0
-        _check_episodes(dags, labels, settings)
+        _check_episodes(dags, labels, settings, self.schedule.device_joules)
         self.observation = self.layout.static_part(dags)
-        self.layout.fill(self.observation, self.schedule, self.order[:, 0])
+        self.views = self.layout.current_rows(dags)
+        self.layout.fill(self.observation, self.schedule, self.views, self.order[:, 0])
 
     @property
     def current(self) -> np.ndarray:
@@ -275,7 +278,7 @@ class DagEpisodes(Episodes):
         self.schedule.add(placed, places)
         self.step_index += 1
         current = None if self.done else self.current
-        self.layout.advance(self.observation, self.schedule, placed, current)
+        self.layout.advance(self.observation, self.schedule, self.views, placed, current)
         return self.schedule.cost - before
 
     def observations(self) -> np.ndarray:
@@ -344,7 +347,7 @@ class DagEpisode(Episodes):
         "schedule",
         "step_index",
         "observation",
-        "rows",
+        "views",
         "scale",
     )
     size = 1
@@ -357,12 +360,12 @@ class DagEpisode(Episodes):
             dags, contention=settings.contention, objective=settings.objective
         )
         self.step_index = 0
-        _check_episodes(dags, labels, settings)
+        _check_episodes(dags, labels, settings, np.array([self.schedule.device_joules]))
         relative = settings.reward_mode == "relative"
         self.scale = float(labels.costs[0]) if relative and labels is not None else None
         self.observation = self.layout.static_part(dags)[0]
-        self.rows = self.layout.current_rows(dags)[0]
-        self.layout.start_one(self.observation, self.schedule, self.rows, self.order[0])
+        self.views = self.layout.current_rows(dags)[0]
+        self.layout.start_one(self.observation, self.schedule, self.views, self.order[0])
 
     @property
     def done(self) -> bool:
@@ -385,9 +388,18 @@ class DagEpisode(Episodes):
 
     def advance(self, places: np.ndarray) -> np.ndarray:
         """Place the current subtask at ``places[0]``; the cost increase (1,)."""
-        before = self.schedule.cost
-        self.step_one(int(places[0]))
-        return np.array([self.schedule.cost - before])
+        return np.array([self._place(int(places[0]))])
+
+    def _place(self, action: int) -> float:
+        """Place the current subtask at ``action`` and show the next; the cost increase."""
+        schedule = self.schedule
+        before = schedule.cost
+        placed = self.order[self.step_index]
+        schedule.add(placed, action)
+        self.step_index += 1
+        current = None if self.done else self.order[self.step_index]
+        self.layout.advance_one(self.observation, schedule, self.views, placed, current)
+        return schedule.cost - before
 
     def observations(self) -> np.ndarray:
         return self.observation[None].copy()
@@ -400,16 +412,9 @@ class DagEpisode(Episodes):
         return np.array([reward]), (self.final_infos() if done else None)
 
     def step_one(self, action: Any) -> tuple[np.ndarray, float, bool, dict[str, Any]]:
-        schedule = self.schedule
-        before = schedule.cost
-        placed = self.order[self.step_index]
-        schedule.add(placed, action)
-        self.step_index += 1
-        current = None if self.done else self.order[self.step_index]
-        self.layout.advance_one(self.observation, schedule, self.rows, placed, current)
-        increase = schedule.cost - before
+        increase = self._place(action)
         reward = -(increase / self.scale) if self.scale is not None else -increase
-        if current is not None:
+        if not self.done:
             return self.observation.copy(), reward, False, {}
         final = self.final_infos()
         info = {key: (v[0].item() if v.ndim == 1 else v[0].copy()) for key, v in final.items()}

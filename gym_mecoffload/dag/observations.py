@@ -99,18 +99,18 @@ class DagLayout:
         return rows
 
     def start_one(
-        self, observation: np.ndarray, schedule: ScheduleOne, rows: np.ndarray, current: int
+        self, observation: np.ndarray, schedule: ScheduleOne, views: np.ndarray, current: int
     ) -> None:
         """:meth:`fill` for one task at its start: ``observation`` (size,) holds the static
-        part; ``rows`` are its :meth:`current_rows` (n, 2n + 3)."""
+        part; ``views`` are its :meth:`current_rows` (n, 2n + 3)."""
         observation[self.current_offset + current] = 1.0
-        self._show_current_one(observation, schedule, rows, current)
+        self._show_current_one(observation, schedule, views, current)
 
     def advance_one(
         self,
         observation: np.ndarray,
         schedule: ScheduleOne,
-        rows: np.ndarray,
+        views: np.ndarray,
         placed: int,
         current: int | None,
     ) -> None:
@@ -127,23 +127,28 @@ class DagLayout:
             observation[self.current_view_offset :] = 0.0
             return
         observation[self.current_offset + current] = 1.0
-        self._show_current_one(observation, schedule, rows, current)
+        self._show_current_one(observation, schedule, views, current)
 
     def _show_current_one(
-        self, observation: np.ndarray, schedule: ScheduleOne, rows: np.ndarray, current: int
+        self, observation: np.ndarray, schedule: ScheduleOne, views: np.ndarray, current: int
     ) -> None:
         start = self.current_view_offset
         middle = start + 2 * self.n_subtasks + 3
-        observation[start:middle] = rows[current]
+        observation[start:middle] = views[current]
         finish, end = schedule.options(current)
         observation[middle : middle + 3] = finish
         observation[middle + 3 : middle + 6] = end
 
     def fill(
-        self, observation: np.ndarray, schedule: Schedule, current: np.ndarray | None
+        self,
+        observation: np.ndarray,
+        schedule: Schedule,
+        views: np.ndarray,
+        current: np.ndarray | None,
     ) -> np.ndarray:
         """Write the schedule's state and the current subtasks (N,) (None once done) into
-        ``observation`` (N, size), in place; returns it."""
+        ``observation`` (N, size), in place (``views``: the tasks' :meth:`current_rows`);
+        returns it."""
         n, size = self.n_subtasks, len(observation)
         placed = schedule.places >= 0
         one_hot = np.zeros((size, n, N_PLACES), dtype=np.float32)
@@ -157,28 +162,29 @@ class DagLayout:
             placed, schedule.finish, 0.0
         )
         self._show_state(observation, schedule)
-        self._show_current(observation, schedule, current)
+        self._show_current(observation, schedule, views, current)
         return observation
 
     def advance(
         self,
         observation: np.ndarray,
         schedule: Schedule,
+        views: np.ndarray,
         placed: np.ndarray,
         current: np.ndarray | None,
     ) -> None:
         """Update ``observation`` (N, size) in place after subtasks ``placed`` (N,) joined
         ``schedule``, with the next ``current`` subtasks (None once done): only what
         changed is written, to the values :meth:`fill` would write."""
-        rows = schedule.rows[: len(observation)]
-        places = schedule.places[rows, placed]
-        observation[rows, self.places_offset + N_PLACES * placed + places] = 1.0
-        observation[rows, self.current_offset + placed] = 0.0
+        tasks = schedule.rows[: len(observation)]
+        places = schedule.places[tasks, placed]
+        observation[tasks, self.places_offset + N_PLACES * placed + places] = 1.0
+        observation[tasks, self.current_offset + placed] = 0.0
         if current is not None:
-            observation[rows, self.current_offset + current] = 1.0
-        observation[rows, self.finish_offset + placed] = schedule.finish[rows, placed]
+            observation[tasks, self.current_offset + current] = 1.0
+        observation[tasks, self.finish_offset + placed] = schedule.finish[tasks, placed]
         self._show_state(observation, schedule)
-        self._show_current(observation, schedule, current)
+        self._show_current(observation, schedule, views, current)
 
     def _show_state(self, observation: np.ndarray, schedule: Schedule) -> None:
         if schedule.links is not None:
@@ -187,19 +193,18 @@ class DagLayout:
         observation[:, self.makespan_offset] = schedule.end
 
     def _show_current(
-        self, observation: np.ndarray, schedule: Schedule, current: np.ndarray | None
+        self,
+        observation: np.ndarray,
+        schedule: Schedule,
+        views: np.ndarray,
+        current: np.ndarray | None,
     ) -> None:
-        n = self.n_subtasks
         view = observation[:, self.current_view_offset :]
         if current is None:
             view[:] = 0.0
             return
-        dags, rows = schedule.dags, schedule.rows[: len(observation)]
-        view[:, 0] = dags.cycles[rows, current] / GIGA
-        view[:, 1] = dags.input_data[rows, current] / MEGA
-        view[:, 2] = dags.output_data[rows, current] / MEGA
-        view[:, 3 : 3 + n] = dags.edge_data[rows, :, current] / MEGA
-        view[:, 3 + n : 3 + 2 * n] = dags.edge_data[rows, current, :] / MEGA
+        middle = 2 * self.n_subtasks + 3
+        view[:, :middle] = views[schedule.rows[: len(observation)], current]
         finish, end = schedule.options(current)
-        view[:, 3 + 2 * n : 6 + 2 * n] = finish
-        view[:, 6 + 2 * n : 9 + 2 * n] = end
+        view[:, middle : middle + 3] = finish
+        view[:, middle + 3 : middle + 6] = end
