@@ -1,0 +1,476 @@
+"""One batched numpy core: B independent multi-user systems stepped a slot at a time
+(SPEC-MULTI sections 3 and 4). Every view (Gymnasium, its vector env, PettingZoo, SB3's
+VecEnv over users) and every expert steps this core.
+
+A placement books each contended resource (a device CPU, a user's radio, a server's
+uplink sub-channels, an edge CPU) from the later of the task's readiness and the
+resource's ``free_at`` (no back-filling), so a task's whole timeline, and its latency, is
+known when it is placed. Within a slot the tasks are placed one position at a time
+(higher class weight first, then the slot's random order); each position is one
+vectorised booking over the B systems.
+
+Systems may be at different slots (partial reset by index: :meth:`MultiCore.reset`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.multi.model import MultiEpisodes, MultiScenario
+
+MULTI_OBJECTIVES = ("latency", "energy", "weighted", "deadline", "aoi")
+SLOT_SNAP = 1e-9  # a time within this (relative) of a slot boundary is on it
+NO_TASK = -1  # the place recorded for a user without a task
+
+
+def slot_of(x: np.ndarray, slot_seconds: float, slots: int) -> np.ndarray:
+    """The slot holding each time (a time on a boundary belongs to the later slot), held at
+    the last drawn slot beyond them."""
+    q = x / slot_seconds
+    nearest = np.rint(q)
+    snapped = np.abs(q - nearest) <= SLOT_SNAP * np.maximum(1.0, np.abs(q))
+    k = np.where(snapped, nearest, np.floor(q))
+    return np.clip(k, 0, slots - 1).astype(np.intp)
+
+
+@dataclass(frozen=True)
+class SlotResult:
+    """What one step placed, per system b and user u (B, U) unless said otherwise.
+
+    Attributes:
+        has_task: whether u had a task this slot. place: its place (``NO_TASK`` if none).
+        latency: s, result back on the device minus arrival (NaN for a drop or no task).
+        dropped, missed: a full buffer dropped it; it finished after its deadline.
+        energy: the device's joules. cost: the task's cost under the objective (0 if none;
+            for ``aoi``, u's weighted age integral over the slot, s^2).
+        relative: ``cost`` over the task's best cost alone (``aoi``: over Δ^2).
+        aoi: u's age integral over the slot, s^2 (unweighted).
+    """
+
+    has_task: np.ndarray
+    place: np.ndarray
+    latency: np.ndarray
+    dropped: np.ndarray
+    missed: np.ndarray
+    energy: np.ndarray
+    cost: np.ndarray
+    relative: np.ndarray
+    aoi: np.ndarray
+
+
+class MultiCore:
+    """B systems of one scenario; :meth:`reset` starts episodes, :meth:`step` places a slot.
+
+    State (each row a system): ``cpu_free`` and ``radio_free`` (B, U), ``channel_free``
+    (B, S, C), ``edge_free`` (B, S) in seconds since the episode's start; the bookings on
+    each edge (upload end, run end) for the buffers; each user's newest delivered update
+    and the deliveries still in flight, for the age of information.
+    """
+
+    def __init__(self, scenario: MultiScenario, objective: str, constants: Objective, size: int):
+        if objective not in MULTI_OBJECTIVES:
+            raise ValueError(f"objective must be one of {MULTI_OBJECTIVES}; got {objective!r}")
+        self.scenario = scenario
+        self.objective = objective
+        self.constants = constants
+        self.size = size
+        sc = scenario
+        B, U, S = size, sc.users, sc.servers
+        self.channels = sc.uplink_channels  # (S,), 0 unlimited
+        self.capacity = sc.buffer
+        self.C = max(1, int(self.channels.max()))
+        self.t = np.full(B, sc.horizon, dtype=np.int64)  # no episode yet: finished
+        self.episodes: MultiEpisodes | None = None
+        self.cpu_free = np.zeros((B, U))
+        self.radio_free = np.zeros((B, U))
+        self.channel_free = np.zeros((B, S, self.C))
+        self.edge_free = np.zeros((B, S))
+        self.booked_up = np.full((B, S, 4), np.inf)
+        self.booked_run = np.full((B, S, 4), -np.inf)
+        self.newest = np.zeros((B, U))
+        self.pending_gen = np.full((B, U, 2), -np.inf)
+        self.pending_done = np.full((B, U, 2), -np.inf)
+        self.edge_busy = np.zeros((B, S))
+        T = sc.horizon
+        self.record_place = np.full((B, T, U), NO_TASK, dtype=np.int64)
+        self.record_latency = np.full((B, T, U), np.nan)
+        self.record_dropped = np.zeros((B, T, U), dtype=bool)
+        self.record_missed = np.zeros((B, T, U), dtype=bool)
+        self.record_energy = np.zeros((B, T, U))
+        self.record_cost = np.zeros((B, T, U))
+        self.record_aoi = np.zeros((B, T, U))
+        self.record_start = np.full((B, T, U, 4), np.nan)  # device/upload/edge run starts, done
+        self.normaliser = np.ones((B, T, U))
+
+    # ------------------------------------------------------------------ episodes
+
+    def reset(self, episodes: MultiEpisodes, index: np.ndarray | None = None) -> None:
+        """Start ``episodes`` in the systems at ``index`` (all when None): empty queues."""
+        idx = np.arange(self.size) if index is None else np.asarray(index, dtype=np.intp)
+        if episodes.size != len(idx):
+            raise ValueError(f"{episodes.size} episodes for {len(idx)} systems")
+        if self.episodes is None:
+            if len(idx) != self.size:
+                raise ValueError("the first reset must start every system")
+            self.episodes = episodes
+        else:
+            for name, array in vars(episodes).items():
+                getattr(self.episodes, name)[idx] = array
+        self.t[idx] = 0
+        for array in (self.cpu_free, self.radio_free, self.edge_free, self.newest, self.edge_busy):
+            array[idx] = 0.0
+        channel_reset = np.where(self.channels[:, None] > 0, 0.0, -np.inf) * np.ones(self.C)
+        # Servers with fewer sub-channels than C: the missing ones are never free.
+        channel_reset[np.arange(self.C)[None, :] >= np.maximum(self.channels, 1)[:, None]] = np.inf
+        channel_reset[self.channels == 0] = -np.inf
+        self.channel_free[idx] = channel_reset
+        self.booked_up[idx] = np.inf
+        self.booked_run[idx] = -np.inf
+        self.pending_gen[idx] = -np.inf
+        self.pending_done[idx] = -np.inf
+        self.record_place[idx] = NO_TASK
+        self.record_latency[idx] = np.nan
+        self.record_dropped[idx] = False
+        self.record_missed[idx] = False
+        for array in (self.record_energy, self.record_cost, self.record_aoi):
+            array[idx] = 0.0
+        self.record_start[idx] = np.nan
+        self.normaliser[idx] = self._normalisers(idx)
+
+    @property
+    def done(self) -> np.ndarray:
+        """(B,) whether each system's episode has ended (T slots placed)."""
+        return self.t >= self.scenario.horizon
+
+    def current(self) -> dict[str, np.ndarray]:
+        """The slot's new tasks, (B, U) each: has_task, cycles, input_data, output_data,
+        deadline, k, and the slot's rates (B, U, S) and arrival time a (B,)."""
+        ep = self._episodes()
+        bi = np.arange(self.size)
+        t = np.minimum(self.t, self.scenario.horizon - 1)
+        return {
+            "has_task": ep.arrive[bi, t] & ~self.done[:, None],
+            "cycles": ep.cycles[bi, t],
+            "input_data": ep.input_data[bi, t],
+            "output_data": ep.output_data[bi, t],
+            "deadline": ep.deadline[bi, t],
+            "k": ep.k[bi, t],
+            "bandwidth": ep.bandwidth[bi, t],
+            "a": t * self.scenario.slot_seconds,
+        }
+
+    def _episodes(self) -> MultiEpisodes:
+        if self.episodes is None:
+            raise RuntimeError("no episodes yet: call reset() first")
+        return self.episodes
+
+    def placement_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """(B, U) users in placement order (users with a task first: higher class weight,
+        then the slot's random order), and (B,) the number with a task."""
+        ep = self._episodes()
+        bi = np.arange(self.size)
+        t = np.minimum(self.t, self.scenario.horizon - 1)
+        cur = self.current()
+        order = ep.order[bi, t]  # order[b, j]: the user at position j
+        position = np.empty_like(order)
+        np.put_along_axis(position, order, np.arange(self.scenario.users)[None, :], axis=1)
+        weight = self.scenario.class_weights[cur["k"]]
+        # Sort by (no task last, -weight, position): lexsort's last key is the primary one.
+        seq = np.lexsort((position, -weight, ~cur["has_task"]), axis=-1)
+        return seq, cur["has_task"].sum(axis=1)
+
+    # ------------------------------------------------------------------ one slot
+
+    def step(self, places: np.ndarray) -> SlotResult:
+        """Place every system's slot: ``places`` (B, U) integers in [0, 1 + 2S) (checked by
+        the views; ignored for users without a task)."""
+        if self.done.any():
+            raise RuntimeError("a system's episode is over: reset it before stepping")
+        sc, ep = self.scenario, self._episodes()
+        B, U, S = self.size, sc.users, sc.servers
+        dt = sc.slot_seconds
+        bi = np.arange(B)
+        t = self.t.copy()
+        a = t * dt
+        cur = self.current()
+        seq, _ = self.placement_order()
+        K = ep.bandwidth.shape[1]
+        kappa, tx, rx = self.constants.kappa, self.constants.tx_power, self.constants.rx_power
+        place_out = np.full((B, U), NO_TASK, dtype=np.int64)
+        latency = np.full((B, U), np.nan)
+        dropped = np.zeros((B, U), dtype=bool)
+        energy = np.zeros((B, U))
+        starts = np.full((B, U, 4), np.nan)
+        for i in range(U):
+            u = seq[:, i]
+            act = cur["has_task"][bi, u]
+            if not act.any():
+                break
+            pl = places[bi, u]
+            dev = act & (pl == 0)
+            off = act & (pl > 0)
+            edge = off & (pl <= S)
+            s = np.where(pl > S, pl - 1 - S, np.maximum(pl - 1, 0))
+            c = cur["cycles"][bi, u]
+            din = cur["input_data"][bi, u]
+            dout = cur["output_data"][bi, u]
+            att = ep.attempts[bi, t, u]
+            # On the device.
+            dev_start = np.maximum(a, self.cpu_free[bi, u])
+            dev_hz = ep.device_hz[bi, u]
+            dev_end = dev_start + c / dev_hz
+            # The upload: the user's radio and the earliest free sub-channel of s.
+            chans = self.channel_free[bi, s]
+            j = chans.argmin(axis=1)
+            up_start = np.maximum(np.maximum(a, self.radio_free[bi, u]), chans[bi, j])
+            rate = ep.bandwidth[bi, slot_of(up_start, dt, K), u, s]
+            up_end = up_start + att[:, 0] * din / rate
+            # The edge: a full buffer drops the task at the upload's end.
+            present = (
+                (self.booked_up[bi, s] <= up_end[:, None])
+                & (up_end[:, None] < self.booked_run[bi, s])
+            ).sum(axis=1)
+            cap = self.capacity[s]
+            drop = edge & (cap > 0) & (present >= cap)
+            run_start = np.maximum(up_end, self.edge_free[bi, s])
+            run_end = run_start + c / ep.edge_hz[bi, s]
+            # The cloud through s: backhaul up, run, backhaul down, no waiting.
+            cbw = ep.cloud_bandwidth[bi, s]
+            bh_up_end = up_end + att[:, 1] * din / cbw
+            cloud_end = bh_up_end + c / sc.cloud_hz
+            bh_down_end = cloud_end + att[:, 2] * dout / cbw
+            back = np.where(edge, run_end, bh_down_end)
+            rate_back = ep.bandwidth[bi, slot_of(back, dt, K), u, s]
+            down_end = back + att[:, 3] * dout / rate_back
+            done = np.where(dev, dev_end, down_end)
+            kept = act & ~drop
+            # Book.
+            self.cpu_free[bi[dev], u[dev]] = dev_end[dev]
+            self.radio_free[bi[off], u[off]] = up_end[off]
+            limited = off & (self.channels[s] > 0)
+            self.channel_free[bi[limited], s[limited], j[limited]] = up_end[limited]
+            on_edge = edge & ~drop
+            if on_edge.any():
+                self.edge_free[bi[on_edge], s[on_edge]] = run_end[on_edge]
+                self.edge_busy[bi[on_edge], s[on_edge]] += (run_end - run_start)[on_edge]
+                self._book_edge(
+                    bi[on_edge], s[on_edge], up_end[on_edge], run_end[on_edge], a[on_edge]
+                )
+            if kept.any():
+                self._pending(bi[kept], u[kept], a[kept], done[kept])
+            # Record.
+            place_out[bi[act], u[act]] = pl[act]
+            latency[bi[kept], u[kept]] = (done - a)[kept]
+            dropped[bi[drop], u[drop]] = True
+            e = np.where(
+                dev,
+                kappa * c * dev_hz**2,
+                tx * (up_end - up_start) + np.where(drop, 0.0, rx * (down_end - back)),
+            )
+            energy[bi[act], u[act]] = e[act]
+            starts[bi[act], u[act]] = np.stack(
+                [
+                    np.where(dev, dev_start, np.nan),
+                    np.where(off, up_start, np.nan),
+                    np.where(on_edge, run_start, np.nan),
+                    np.where(kept, done, np.nan),
+                ],
+                axis=1,
+            )[act]
+        has = cur["has_task"]
+        missed = has & ~dropped & (latency > cur["deadline"])
+        aoi = self._age_integrals(a, a + dt)
+        cost = self._costs(cur, has, latency, dropped, missed, energy, aoi)
+        norm = self.normaliser[bi, t]
+        if self.objective == "aoi":
+            relative = cost / dt**2
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                relative = np.where(has, cost / norm, 0.0)
+        rows = (bi, t)
+        self.record_place[rows] = place_out
+        self.record_latency[rows] = latency
+        self.record_dropped[rows] = dropped
+        self.record_missed[rows] = missed
+        self.record_energy[rows] = energy
+        self.record_cost[rows] = cost
+        self.record_aoi[rows] = aoi
+        self.record_start[rows] = starts
+        self.t += 1
+        return SlotResult(has, place_out, latency, dropped, missed, energy, cost, relative, aoi)
+
+    def _costs(
+        self,
+        cur: dict[str, np.ndarray],
+        has: np.ndarray,
+        latency: np.ndarray,
+        dropped: np.ndarray,
+        missed: np.ndarray,
+        energy: np.ndarray,
+        aoi: np.ndarray,
+    ) -> np.ndarray:
+        """Each user's cost of the slot under the objective (SPEC-MULTI section 4)."""
+        sc = self.scenario
+        if self.objective == "aoi":
+            return sc.aoi_weights * aoi
+        if self.objective == "deadline":
+            return (missed | dropped).astype(np.float64)
+        if self.objective == "energy":
+            return energy
+        weight = sc.class_weights[cur["k"]]
+        penalty = 2.0 * cur["deadline"] if sc.drop_penalty is None else sc.drop_penalty
+        late = np.where(dropped, penalty, np.nan_to_num(latency))
+        lat_cost = np.where(has, weight * late, 0.0)
+        if self.objective == "latency":
+            return lat_cost
+        w = self.constants.latency_weight
+        return w * lat_cost + (1.0 - w) * energy
+
+    def _book_edge(
+        self, b: np.ndarray, s: np.ndarray, up: np.ndarray, run: np.ndarray, now: np.ndarray
+    ) -> None:
+        """Keep (upload end, run end) of a task booked on edge s, for the buffer's count.
+        A booking whose run ended by ``now`` can never count again: its place is reused."""
+        free = self.booked_run[b, s].argmin(axis=1)
+        full = self.booked_run[b, s, free] > now
+        if full.any():  # every place holds a live booking: grow
+            R = self.booked_run.shape[2]
+            self.booked_up = np.concatenate(
+                [self.booked_up, np.full(self.booked_up.shape, np.inf)], axis=2
+            )
+            self.booked_run = np.concatenate(
+                [self.booked_run, np.full(self.booked_run.shape, -np.inf)], axis=2
+            )
+            free = np.where(full, R, free)
+        self.booked_up[b, s, free] = up
+        self.booked_run[b, s, free] = run
+
+    def _pending(self, b: np.ndarray, u: np.ndarray, gen: np.ndarray, done: np.ndarray) -> None:
+        """Keep a delivery (generation, done) in flight, for the age of information."""
+        free = self.pending_done[b, u].argmin(axis=1)
+        full = self.pending_done[b, u, free] > -np.inf
+        if full.any():
+            P = self.pending_done.shape[2]
+            self.pending_gen = np.concatenate(
+                [self.pending_gen, np.full(self.pending_gen.shape, -np.inf)], axis=2
+            )
+            self.pending_done = np.concatenate(
+                [self.pending_done, np.full(self.pending_done.shape, -np.inf)], axis=2
+            )
+            free = np.where(full, P, free)
+        self.pending_gen[b, u, free] = gen
+        self.pending_done[b, u, free] = done
+
+    def _age_integrals(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Each user's integral of its age over [lo, hi] (B, U), s^2; then the deliveries
+        of the slot are folded into the newest delivered update."""
+        lo3, hi3 = lo[:, None, None], hi[:, None, None]
+        done = self.pending_done
+        order = done.argsort(axis=-1)
+        d = np.take_along_axis(done, order, axis=-1)
+        g = np.take_along_axis(self.pending_gen, order, axis=-1)
+        x = np.clip(d, lo3, hi3)  # empty places (-inf) at lo, later deliveries at hi
+        level = np.maximum.accumulate(
+            np.maximum(self.newest[..., None], np.where(d < hi3, g, -np.inf)), axis=-1
+        )
+        # The age is x - g: the integral of (x - lo) is Δ^2 / 2, plus (lo - g) per piece.
+        widths = np.diff(
+            np.concatenate([x, np.broadcast_to(hi3, x.shape[:2] + (1,))], axis=-1), axis=-1
+        )
+        first = x[..., 0] - lo[:, None]
+        half = (hi - lo) ** 2 / 2
+        integral = (
+            half[:, None]
+            + (lo[:, None] - self.newest) * first
+            + ((lo3 - level) * widths).sum(axis=-1)
+        )
+        arrived = done <= hi3
+        self.newest = np.maximum(
+            self.newest, np.where(arrived, self.pending_gen, -np.inf).max(axis=-1)
+        )
+        self.pending_done = np.where(arrived, -np.inf, done)
+        self.pending_gen = np.where(arrived, -np.inf, self.pending_gen)
+        return integral
+
+    # ------------------------------------------------------------------ alone
+
+    def _normalisers(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), T, U): each task's least cost alone (empty queues, its arrival slot's
+        rates, one attempt per leg) under the objective; 1 where there is no task."""
+        alone = self.costs_alone(idx)
+        best = alone.min(axis=-1)
+        has = self._episodes().arrive[idx]
+        return np.where(has, best, 1.0)
+
+    def costs_alone(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), T, U, 1 + 2S): every task's cost alone on every place (see
+        :meth:`_normalisers`)."""
+        sc, ep = self.scenario, self._episodes()
+        T = sc.horizon
+        c = ep.cycles[idx][..., None]
+        din = ep.input_data[idx][..., None]
+        dout = ep.output_data[idx][..., None]
+        b = ep.bandwidth[idx][:, :T]  # (n, T, U, S)
+        dev_hz = ep.device_hz[idx][:, None, :, None]
+        edge_hz = ep.edge_hz[idx][:, None, None, :]
+        cbw = ep.cloud_bandwidth[idx][:, None, None, :]
+        local = c / dev_hz
+        up, down = din / b, dout / b
+        edge = up + c / edge_hz + down
+        cloud = up + din / cbw + c / sc.cloud_hz + dout / cbw + down
+        lat = np.concatenate([local, edge, cloud], axis=-1)
+        kc = self.constants
+        e_local = kc.kappa * c * dev_hz**2
+        e_off = kc.tx_power * up + kc.rx_power * down
+        en = np.concatenate([e_local, e_off, e_off], axis=-1)
+        weight = sc.class_weights[ep.k[idx]][..., None]
+        if self.objective in ("latency", "aoi"):
+            return weight * lat
+        if self.objective == "energy":
+            return en
+        if self.objective == "deadline":
+            return (lat > ep.deadline[idx][..., None]).astype(np.float64)
+        w = kc.latency_weight
+        return w * weight * lat + (1.0 - w) * en
+
+    # ------------------------------------------------------------------ copies
+
+    def copy(self) -> MultiCore:
+        """An independent copy (state and episodes), for experts that look ahead."""
+        new = object.__new__(MultiCore)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                value = value.copy()
+            elif isinstance(value, MultiEpisodes):
+                value = MultiEpisodes(**{k: v.copy() for k, v in vars(value).items()})
+            setattr(new, name, value)
+        return new
+
+    def repeat(self, b: int, times: int) -> MultiCore:
+        """A core of ``times`` copies of system ``b`` (its state and episode)."""
+        new = object.__new__(MultiCore)
+        for name, value in vars(self).items():
+            if (
+                isinstance(value, np.ndarray)
+                and value.ndim >= 1
+                and len(value) == self.size
+                and name not in ("channels", "capacity")
+            ):
+                value = np.repeat(value[b : b + 1], times, axis=0)
+            elif isinstance(value, MultiEpisodes):
+                value = MultiEpisodes(
+                    **{k: np.repeat(v[b : b + 1], times, axis=0) for k, v in vars(value).items()}
+                )
+            setattr(new, name, value)
+        new.size = times
+        return new
+
+
+def utilisation(core: MultiCore) -> np.ndarray:
+    """(B, S) each edge CPU's booked seconds over the slots elapsed (above 1: work booked
+    beyond them)."""
+    elapsed = np.maximum(core.t, 1) * core.scenario.slot_seconds
+    return core.edge_busy / elapsed[:, None]
