@@ -2,7 +2,7 @@
 
 Importing the package registers ``MecOffload-v0`` (one subtask per step),
 ``MecOffloadOneShot-v0`` (the whole decision in one step) and ``MecOffloadDag-v0``
-(DAG tasks) with Gymnasium. It needs only gymnasium and numpy, and SciPy's HiGHS
+(DAG tasks) and ``MecOffloadMulti-v0`` (many users, several edge servers) with Gymnasium. It needs only gymnasium and numpy, and SciPy's HiGHS
 for the DAG solvers.
 """
 
@@ -34,12 +34,17 @@ CHAIN_ENV_IDS = {
     "MecOffload-v0": "gym_mecoffload.chain.envs:MecOffloadEnv",
     "MecOffloadOneShot-v0": "gym_mecoffload.chain.envs:MecOffloadOneShotEnv",
 }
-ENV_IDS = {**CHAIN_ENV_IDS, "MecOffloadDag-v0": "gym_mecoffload.dag.envs:MecOffloadDagEnv"}
+ENV_IDS = {
+    **CHAIN_ENV_IDS,
+    "MecOffloadDag-v0": "gym_mecoffload.dag.envs:MecOffloadDagEnv",
+    "MecOffloadMulti-v0": "gym_mecoffload.multi.envs:MecOffloadMultiEnv",
+}
 # Their native vector envs: `gym.make_vec(id, num_envs=N)` on gymnasium 1.x.
 VECTOR_ENTRY_POINTS = {
     "MecOffload-v0": "gym_mecoffload.chain.envs:MecOffloadVectorEnv",
     "MecOffloadOneShot-v0": "gym_mecoffload.chain.envs:MecOffloadOneShotVectorEnv",
     "MecOffloadDag-v0": "gym_mecoffload.dag.envs:MecOffloadDagVectorEnv",
+    "MecOffloadMulti-v0": "gym_mecoffload.multi.envs:MecOffloadMultiVectorEnv",
 }
 
 

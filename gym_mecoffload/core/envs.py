@@ -93,14 +93,17 @@ class EpisodesEnv(gym.Env):
         super().reset(seed=seed)
         options = check_options(options)
         self._episodes = self.source.start(1, self.np_random, options, seed is not None)
-        return self._episodes.observation_one(), {}
+        return self._episodes.observation_one(), self._episodes.info_one()
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         episodes = self._episodes
         if episodes is None or episodes.done:
             raise RuntimeError("the episode is over (or never began): call reset() before step()")
-        observation, reward, terminated, info = episodes.step_one(self.source.check_action(action))
-        return observation, reward, terminated, False, info
+        observation, reward, ended, info = episodes.step_one(self.source.check_action(action))
+        if not ended:  # the final info holds the episode's figures only, as the vector env's
+            info = episodes.info_one()
+        truncated = ended and episodes.truncates
+        return observation, reward, ended and not truncated, truncated, info
 
     def render(self) -> str | np.ndarray | None:
         """The episode so far: a text (``"ansi"``) or an RGB frame (``"rgb_array"``)."""
@@ -173,7 +176,19 @@ class EpisodesVectorEnv(gym.vector.VectorEnv):
         options = check_options(options)
         self._episodes = self.source.start(self.num_envs, self.np_random, options, seed is not None)
         self._pending_reset = False
-        return self._episodes.observations(), {}
+        return self._episodes.observations(), self._state_infos()
+
+    def _state_infos(self) -> dict[str, Any]:
+        """The episodes' :meth:`Episodes.infos` with gymnasium's ``_key`` masks (every sub-env)."""
+        infos = self._episodes.infos()
+        return {**infos, **{f"_{key}": np.ones(self.num_envs, dtype=bool) for key in infos}}
+
+    def _ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """(terminated, truncated) of a step that ended every episode."""
+        everyone = np.ones(self.num_envs, dtype=bool)
+        if self._episodes.truncates:
+            return ~everyone, everyone
+        return everyone, ~everyone
 
     def _next_episodes(self) -> None:
         self._episodes = self.source.start(self.num_envs, self.np_random, {}, False)
@@ -186,19 +201,29 @@ class EpisodesVectorEnv(gym.vector.VectorEnv):
             observations, rewards, terminated, final_observations, final = self.step_same_step(
                 actions
             )
-            info = {} if final is None else self._same_step_info(final_observations, final)
-            return observations, rewards, terminated, falses, info
+            info = self._state_infos()
+            if final is None:
+                return observations, rewards, terminated, falses, info
+            terminated, truncated = self._ends()
+            info.update(self._same_step_info(final_observations, final))
+            return observations, rewards, terminated, truncated, info
         if self._pending_reset:  # next-step autoreset: these actions are ignored
             self._next_episodes()
             self._pending_reset = False
-            return self._episodes.observations(), np.zeros(self.num_envs), falses, falses.copy(), {}
+            return (
+                self._episodes.observations(),
+                np.zeros(self.num_envs),
+                falses,
+                falses.copy(),
+                self._state_infos(),
+            )
         observations, rewards, final = self._step_now(actions)
         if final is None:
-            return observations, rewards, falses, falses.copy(), {}
+            return observations, rewards, falses, falses.copy(), self._state_infos()
         self._pending_reset = True
-        terminated = np.ones(self.num_envs, dtype=bool)
-        masks = {f"_{key}": terminated.copy() for key in final}
-        return observations, rewards, terminated, falses, {**final, **masks}
+        terminated, truncated = self._ends()
+        masks = {f"_{key}": np.ones(self.num_envs, dtype=bool) for key in final}
+        return observations, rewards, terminated, truncated, {**final, **masks}
 
     def step_same_step(
         self, actions: Any

@@ -81,6 +81,18 @@ class Episodes(ABC):
     __slots__ = ()  # families may keep their state in slots: set on every reset
     size: int
     done: bool  # whether the episodes have ended (an attribute or a property)
+    # Whether the end is a time limit (``truncated``: work is left) rather than the task's
+    # natural end (``terminated``).
+    truncates: bool = False
+
+    def infos(self) -> dict[str, np.ndarray]:
+        """What every step's and reset's info holds about the current state (arrays with a
+        leading k axis, e.g. an action mask); nothing by default."""
+        return {}
+
+    def info_one(self) -> dict[str, Any]:
+        """A batch of one's :meth:`infos`: the single env's."""
+        return {key: value[0].copy() for key, value in self.infos().items()}
 
     @abstractmethod
     def observations(self) -> np.ndarray:

@@ -24,6 +24,16 @@ from gym_mecoffload.multi.model import MultiEpisodes, MultiScenario
 MULTI_OBJECTIVES = ("latency", "energy", "weighted", "deadline", "aoi")
 SLOT_SNAP = 1e-9  # a time within this (relative) of a slot boundary is on it
 NO_TASK = -1  # the place recorded for a user without a task
+# Each task's recorded event times (s; NaN where a stage does not apply), in this order.
+TIMES = (
+    "device_start",
+    "device_end",
+    "upload_start",
+    "upload_end",
+    "run_start",
+    "run_end",
+    "done",
+)
 
 
 def slot_of(x: np.ndarray, slot_seconds: float, slots: int) -> np.ndarray:
@@ -34,6 +44,46 @@ def slot_of(x: np.ndarray, slot_seconds: float, slots: int) -> np.ndarray:
     snapped = np.abs(q - nearest) <= SLOT_SNAP * np.maximum(1.0, np.abs(q))
     k = np.where(snapped, nearest, np.floor(q))
     return np.clip(k, 0, slots - 1).astype(np.intp)
+
+
+@dataclass(frozen=True)
+class Booking:
+    """What placing one position's task does in each system (B,): see :meth:`MultiCore.evaluate`.
+
+    ``latency`` is NaN for a drop or no task; ``times`` (B, len(TIMES)) the event times.
+    """
+
+    user: np.ndarray
+    active: np.ndarray
+    place: np.ndarray
+    server: np.ndarray
+    channel: np.ndarray
+    limited: np.ndarray
+    dropped: np.ndarray
+    latency: np.ndarray
+    energy: np.ndarray
+    times: np.ndarray
+
+
+@dataclass
+class OpenSlot:
+    """A slot being placed: its slot index and start time (B,), its tasks, the placement
+    order (B, U) and tasks per system (B,), and what has been committed so far."""
+
+    t: np.ndarray
+    a: np.ndarray
+    cur: dict[str, np.ndarray]
+    seq: np.ndarray
+    count: np.ndarray
+
+    def __post_init__(self) -> None:
+        B, U = self.seq.shape
+        self.place = np.full((B, U), NO_TASK, dtype=np.int64)
+        self.latency = np.full((B, U), np.nan)
+        self.dropped = np.zeros((B, U), dtype=bool)
+        self.energy = np.zeros((B, U))
+        self.times = np.full((B, U, len(TIMES)), np.nan)
+        self.channel = np.full((B, U), -1, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -102,7 +152,8 @@ class MultiCore:
         self.record_energy = np.zeros((B, T, U))
         self.record_cost = np.zeros((B, T, U))
         self.record_aoi = np.zeros((B, T, U))
-        self.record_start = np.full((B, T, U, 4), np.nan)  # device/upload/edge run starts, done
+        self.record_times = np.full((B, T, U, len(TIMES)), np.nan)  # TIMES of each task
+        self.record_channel = np.full((B, T, U), -1, dtype=np.int64)  # its sub-channel (-1: none)
         self.normaliser = np.ones((B, T, U))
 
     # ------------------------------------------------------------------ episodes
@@ -137,7 +188,8 @@ class MultiCore:
         self.record_missed[idx] = False
         for array in (self.record_energy, self.record_cost, self.record_aoi):
             array[idx] = 0.0
-        self.record_start[idx] = np.nan
+        self.record_times[idx] = np.nan
+        self.record_channel[idx] = -1
         self.normaliser[idx] = self._normalisers(idx)
 
     @property
@@ -184,106 +236,148 @@ class MultiCore:
 
     # ------------------------------------------------------------------ one slot
 
+    def open_slot(self) -> OpenSlot:
+        """The current slot of every system, for placing its tasks one position at a time
+        (:meth:`evaluate`, :meth:`commit`): what :meth:`step` does, and experts that choose
+        each task's place given the ones before it."""
+        if self.done.any():
+            raise RuntimeError("a system's episode is over: reset it before stepping")
+        seq, count = self.placement_order()
+        t = self.t.copy()
+        return OpenSlot(t, t * self.scenario.slot_seconds, self.current(), seq, count)
+
+    def evaluate(self, slot: OpenSlot, i: int, place: np.ndarray) -> Booking:
+        """What placing the task at position ``i`` of each system's placement order on
+        ``place`` (B,) would do, given everything committed so far; changes nothing."""
+        sc, ep = self.scenario, self._episodes()
+        S, dt = sc.servers, sc.slot_seconds
+        bi = np.arange(self.size)
+        t, a, cur = slot.t, slot.a, slot.cur
+        K = ep.bandwidth.shape[1]
+        u = slot.seq[:, i]
+        act = cur["has_task"][bi, u]
+        pl = np.where(act, place, 0)
+        dev = act & (pl == 0)
+        off = act & (pl > 0)
+        edge = off & (pl <= S)
+        s = np.where(pl > S, pl - 1 - S, np.maximum(pl - 1, 0))
+        c = cur["cycles"][bi, u]
+        din = cur["input_data"][bi, u]
+        dout = cur["output_data"][bi, u]
+        att = ep.attempts[bi, t, u]
+        # On the device.
+        dev_start = np.maximum(a, self.cpu_free[bi, u])
+        dev_hz = ep.device_hz[bi, u]
+        dev_end = dev_start + c / dev_hz
+        # The upload: the user's radio and the earliest free sub-channel of s.
+        chans = self.channel_free[bi, s]
+        j = chans.argmin(axis=1)
+        up_start = np.maximum(np.maximum(a, self.radio_free[bi, u]), chans[bi, j])
+        rate = ep.bandwidth[bi, slot_of(up_start, dt, K), u, s]
+        up_end = up_start + att[:, 0] * din / rate
+        # The edge: a full buffer drops the task at the upload's end.
+        present = (
+            (self.booked_up[bi, s] <= up_end[:, None]) & (up_end[:, None] < self.booked_run[bi, s])
+        ).sum(axis=1)
+        cap = self.capacity[s]
+        drop = edge & (cap > 0) & (present >= cap)
+        run_start = np.maximum(up_end, self.edge_free[bi, s])
+        run_end = run_start + c / ep.edge_hz[bi, s]
+        # The cloud through s: backhaul up, run, backhaul down, no waiting.
+        cbw = ep.cloud_bandwidth[bi, s]
+        bh_up_end = up_end + att[:, 1] * din / cbw
+        cloud_end = bh_up_end + c / sc.cloud_hz
+        bh_down_end = cloud_end + att[:, 2] * dout / cbw
+        back = np.where(edge, run_end, bh_down_end)
+        rate_back = ep.bandwidth[bi, slot_of(back, dt, K), u, s]
+        down_end = back + att[:, 3] * dout / rate_back
+        done = np.where(dev, dev_end, down_end)
+        kc = self.constants
+        energy = np.where(
+            dev,
+            kc.kappa * c * dev_hz**2,
+            kc.tx_power * (up_end - up_start)
+            + np.where(drop, 0.0, kc.rx_power * (down_end - back)),
+        )
+        on_edge = edge & ~drop
+        kept = act & ~drop
+        nan = np.nan
+        times = np.stack(
+            [
+                np.where(dev, dev_start, nan),
+                np.where(dev, dev_end, nan),
+                np.where(off, up_start, nan),
+                np.where(off, up_end, nan),
+                np.where(on_edge, run_start, nan),
+                np.where(on_edge, run_end, nan),
+                np.where(kept, done, nan),
+            ],
+            axis=1,
+        )
+        limited = off & (self.channels[s] > 0)
+        return Booking(
+            u, act, pl, s, j, limited, drop, np.where(kept, done - a, nan), energy, times
+        )
+
+    def commit(self, slot: OpenSlot, booking: Booking) -> None:
+        """Book ``booking`` (from :meth:`evaluate` on the current state)."""
+        bi = np.arange(self.size)
+        u, act, pl, s, j = (
+            booking.user,
+            booking.active,
+            booking.place,
+            booking.server,
+            booking.channel,
+        )
+        times = booking.times
+        dev = act & (pl == 0)
+        off = act & (pl > 0)
+        tm = {name: times[:, k] for k, name in enumerate(TIMES)}
+        self.cpu_free[bi[dev], u[dev]] = tm["device_end"][dev]
+        self.radio_free[bi[off], u[off]] = tm["upload_end"][off]
+        lim = booking.limited
+        self.channel_free[bi[lim], s[lim], j[lim]] = tm["upload_end"][lim]
+        on_edge = np.isfinite(tm["run_start"])
+        if on_edge.any():
+            run_end = tm["run_end"][on_edge]
+            self.edge_free[bi[on_edge], s[on_edge]] = run_end
+            self.edge_busy[bi[on_edge], s[on_edge]] += run_end - tm["run_start"][on_edge]
+            self._book_edge(
+                bi[on_edge], s[on_edge], tm["upload_end"][on_edge], run_end, slot.a[on_edge]
+            )
+        kept = act & ~booking.dropped
+        if kept.any():
+            self._pending(bi[kept], u[kept], slot.a[kept], tm["done"][kept])
+        rows = (bi[act], u[act])
+        slot.place[rows] = pl[act]
+        slot.latency[rows] = booking.latency[act]
+        slot.dropped[rows] = booking.dropped[act]
+        slot.energy[rows] = booking.energy[act]
+        slot.times[rows] = times[act]
+        slot.channel[bi[lim], u[lim]] = j[lim]
+
     def step(self, places: np.ndarray) -> SlotResult:
         """Place every system's slot: ``places`` (B, U) integers in [0, 1 + 2S) (checked by
         the views; ignored for users without a task)."""
-        if self.done.any():
-            raise RuntimeError("a system's episode is over: reset it before stepping")
-        sc, ep = self.scenario, self._episodes()
-        B, U, S = self.size, sc.users, sc.servers
-        dt = sc.slot_seconds
-        bi = np.arange(B)
-        t = self.t.copy()
-        a = t * dt
-        cur = self.current()
-        seq, _ = self.placement_order()
-        K = ep.bandwidth.shape[1]
-        kappa, tx, rx = self.constants.kappa, self.constants.tx_power, self.constants.rx_power
-        place_out = np.full((B, U), NO_TASK, dtype=np.int64)
-        latency = np.full((B, U), np.nan)
-        dropped = np.zeros((B, U), dtype=bool)
-        energy = np.zeros((B, U))
-        starts = np.full((B, U, 4), np.nan)
-        for i in range(U):
-            u = seq[:, i]
-            act = cur["has_task"][bi, u]
-            if not act.any():
-                break
-            pl = places[bi, u]
-            dev = act & (pl == 0)
-            off = act & (pl > 0)
-            edge = off & (pl <= S)
-            s = np.where(pl > S, pl - 1 - S, np.maximum(pl - 1, 0))
-            c = cur["cycles"][bi, u]
-            din = cur["input_data"][bi, u]
-            dout = cur["output_data"][bi, u]
-            att = ep.attempts[bi, t, u]
-            # On the device.
-            dev_start = np.maximum(a, self.cpu_free[bi, u])
-            dev_hz = ep.device_hz[bi, u]
-            dev_end = dev_start + c / dev_hz
-            # The upload: the user's radio and the earliest free sub-channel of s.
-            chans = self.channel_free[bi, s]
-            j = chans.argmin(axis=1)
-            up_start = np.maximum(np.maximum(a, self.radio_free[bi, u]), chans[bi, j])
-            rate = ep.bandwidth[bi, slot_of(up_start, dt, K), u, s]
-            up_end = up_start + att[:, 0] * din / rate
-            # The edge: a full buffer drops the task at the upload's end.
-            present = (
-                (self.booked_up[bi, s] <= up_end[:, None])
-                & (up_end[:, None] < self.booked_run[bi, s])
-            ).sum(axis=1)
-            cap = self.capacity[s]
-            drop = edge & (cap > 0) & (present >= cap)
-            run_start = np.maximum(up_end, self.edge_free[bi, s])
-            run_end = run_start + c / ep.edge_hz[bi, s]
-            # The cloud through s: backhaul up, run, backhaul down, no waiting.
-            cbw = ep.cloud_bandwidth[bi, s]
-            bh_up_end = up_end + att[:, 1] * din / cbw
-            cloud_end = bh_up_end + c / sc.cloud_hz
-            bh_down_end = cloud_end + att[:, 2] * dout / cbw
-            back = np.where(edge, run_end, bh_down_end)
-            rate_back = ep.bandwidth[bi, slot_of(back, dt, K), u, s]
-            down_end = back + att[:, 3] * dout / rate_back
-            done = np.where(dev, dev_end, down_end)
-            kept = act & ~drop
-            # Book.
-            self.cpu_free[bi[dev], u[dev]] = dev_end[dev]
-            self.radio_free[bi[off], u[off]] = up_end[off]
-            limited = off & (self.channels[s] > 0)
-            self.channel_free[bi[limited], s[limited], j[limited]] = up_end[limited]
-            on_edge = edge & ~drop
-            if on_edge.any():
-                self.edge_free[bi[on_edge], s[on_edge]] = run_end[on_edge]
-                self.edge_busy[bi[on_edge], s[on_edge]] += (run_end - run_start)[on_edge]
-                self._book_edge(
-                    bi[on_edge], s[on_edge], up_end[on_edge], run_end[on_edge], a[on_edge]
-                )
-            if kept.any():
-                self._pending(bi[kept], u[kept], a[kept], done[kept])
-            # Record.
-            place_out[bi[act], u[act]] = pl[act]
-            latency[bi[kept], u[kept]] = (done - a)[kept]
-            dropped[bi[drop], u[drop]] = True
-            e = np.where(
-                dev,
-                kappa * c * dev_hz**2,
-                tx * (up_end - up_start) + np.where(drop, 0.0, rx * (down_end - back)),
-            )
-            energy[bi[act], u[act]] = e[act]
-            starts[bi[act], u[act]] = np.stack(
-                [
-                    np.where(dev, dev_start, np.nan),
-                    np.where(off, up_start, np.nan),
-                    np.where(on_edge, run_start, np.nan),
-                    np.where(kept, done, np.nan),
-                ],
-                axis=1,
-            )[act]
+        slot = self.open_slot()
+        bi = np.arange(self.size)
+        for i in range(int(slot.count.max(initial=0))):
+            self.commit(slot, self.evaluate(slot, i, places[bi, slot.seq[:, i]]))
+        return self.close_slot(slot)
+
+    def close_slot(self, slot: OpenSlot) -> SlotResult:
+        """End the slot once every task is committed: its costs, the AoI, the records."""
+        dt = self.scenario.slot_seconds
+        bi = np.arange(self.size)
+        t, a, cur = slot.t, slot.a, slot.cur
+        latency, dropped, energy = slot.latency, slot.dropped, slot.energy
+        place_out, times, channel = slot.place, slot.times, slot.channel
         has = cur["has_task"]
         missed = has & ~dropped & (latency > cur["deadline"])
         aoi = self._age_integrals(a, a + dt)
-        cost = self._costs(cur, has, latency, dropped, missed, energy, aoi)
+        cost = self._costs(self.objective, cur["k"], cur["deadline"], has, latency, dropped, energy)
+        if self.objective == "aoi":
+            cost = self.scenario.aoi_weights * aoi
         norm = self.normaliser[bi, t]
         if self.objective == "aoi":
             relative = cost / dt**2
@@ -298,36 +392,51 @@ class MultiCore:
         self.record_energy[rows] = energy
         self.record_cost[rows] = cost
         self.record_aoi[rows] = aoi
-        self.record_start[rows] = starts
+        self.record_times[rows] = times
+        self.record_channel[rows] = channel
         self.t += 1
         return SlotResult(has, place_out, latency, dropped, missed, energy, cost, relative, aoi)
 
     def _costs(
         self,
-        cur: dict[str, np.ndarray],
+        objective: str,
+        k: np.ndarray,
+        deadline: np.ndarray,
         has: np.ndarray,
         latency: np.ndarray,
         dropped: np.ndarray,
-        missed: np.ndarray,
         energy: np.ndarray,
-        aoi: np.ndarray,
     ) -> np.ndarray:
-        """Each user's cost of the slot under the objective (SPEC-MULTI section 4)."""
+        """Each task's cost under a per-task ``objective`` (SPEC-MULTI section 4; any shape)."""
         sc = self.scenario
-        if self.objective == "aoi":
-            return sc.aoi_weights * aoi
-        if self.objective == "deadline":
+        if objective == "deadline":
+            missed = has & ~dropped & (latency > deadline)
             return (missed | dropped).astype(np.float64)
-        if self.objective == "energy":
-            return energy
-        weight = sc.class_weights[cur["k"]]
-        penalty = 2.0 * cur["deadline"] if sc.drop_penalty is None else sc.drop_penalty
+        if objective == "energy":
+            return np.where(has, energy, 0.0)
+        weight = sc.class_weights[k]
+        penalty = 2.0 * deadline if sc.drop_penalty is None else sc.drop_penalty
         late = np.where(dropped, penalty, np.nan_to_num(latency))
         lat_cost = np.where(has, weight * late, 0.0)
-        if self.objective == "latency":
+        if objective == "latency":
             return lat_cost
         w = self.constants.latency_weight
-        return w * lat_cost + (1.0 - w) * energy
+        return w * lat_cost + (1.0 - w) * np.where(has, energy, 0.0)
+
+    def booking_cost(self, slot: OpenSlot, booking: Booking) -> np.ndarray:
+        """(B,) the booked task's cost under the objective; for ``aoi``, its weighted
+        latency (what a task adds to its user's age)."""
+        bi = np.arange(self.size)
+        objective = "latency" if self.objective == "aoi" else self.objective
+        return self._costs(
+            objective,
+            slot.cur["k"][bi, booking.user],
+            slot.cur["deadline"][bi, booking.user],
+            booking.active,
+            booking.latency,
+            booking.dropped,
+            booking.energy,
+        )
 
     def _book_edge(
         self, b: np.ndarray, s: np.ndarray, up: np.ndarray, run: np.ndarray, now: np.ndarray
@@ -397,6 +506,10 @@ class MultiCore:
 
     # ------------------------------------------------------------------ alone
 
+    def costs_alone_best(self) -> np.ndarray:
+        """(B, T, U) every system's tasks' least cost alone (see :meth:`_normalisers`)."""
+        return self._normalisers(np.arange(self.size))
+
     def _normalisers(self, idx: np.ndarray) -> np.ndarray:
         """(len(idx), T, U): each task's least cost alone (empty queues, its arrival slot's
         rates, one attempt per leg) under the objective; 1 where there is no task."""
@@ -449,28 +562,17 @@ class MultiCore:
             setattr(new, name, value)
         return new
 
-    def repeat(self, b: int, times: int) -> MultiCore:
-        """A core of ``times`` copies of system ``b`` (its state and episode)."""
+    def select(self, index: np.ndarray) -> MultiCore:
+        """A core of the systems at ``index`` (repeats allowed), state and episodes copied."""
+        index = np.asarray(index, dtype=np.intp)
         new = object.__new__(MultiCore)
+        per_system = {name for name, v in vars(self).items() if isinstance(v, np.ndarray)}
+        per_system -= {"channels", "capacity"}  # per server, not per system
         for name, value in vars(self).items():
-            if (
-                isinstance(value, np.ndarray)
-                and value.ndim >= 1
-                and len(value) == self.size
-                and name not in ("channels", "capacity")
-            ):
-                value = np.repeat(value[b : b + 1], times, axis=0)
+            if name in per_system:
+                value = value[index]
             elif isinstance(value, MultiEpisodes):
-                value = MultiEpisodes(
-                    **{k: np.repeat(v[b : b + 1], times, axis=0) for k, v in vars(value).items()}
-                )
+                value = value.select(index)
             setattr(new, name, value)
-        new.size = times
+        new.size = len(index)
         return new
-
-
-def utilisation(core: MultiCore) -> np.ndarray:
-    """(B, S) each edge CPU's booked seconds over the slots elapsed (above 1: work booked
-    beyond them)."""
-    elapsed = np.maximum(core.t, 1) * core.scenario.slot_seconds
-    return core.edge_busy / elapsed[:, None]

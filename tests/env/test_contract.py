@@ -36,6 +36,12 @@ VARIANTS: dict[str, list[dict[str, Any]]] = {
         {"n_subtasks": 6, "optimum": "milp", "reward_mode": "relative"},
         {"n_subtasks": 6, "contention": True, "optimum": "milp", "reward_mode": "relative"},
     ],
+    "MecOffloadMulti-v0": [
+        {},
+        {"scenario": "tiny"},
+        {"users": 3, "servers": 2, "horizon": 7, "reward_mode": "relative", "buffer": 1},
+        {"objective": "aoi", "arrivals": "mmpp", "channel": "markov", "outage_probability": 0.3},
+    ],
 }
 # Steps per rollout: several episodes, and for the chain ids several of the task blocks
 # drawn after a seeded reset (1, 2, 4, 8, ... tasks).
