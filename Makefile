@@ -36,7 +36,7 @@ $(RAY_VENV)/.installed: pyproject.toml
 test: $(VENV)/.installed $(GYM1_VENV)/.installed
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 	$(GYM1_VENV)/bin/python -c "import gymnasium; print('env tests on gymnasium', gymnasium.__version__)"
-	$(GYM1_VENV)/bin/python -m pytest tests/env $(PYTEST_ARGS)
+	$(GYM1_VENV)/bin/python -m pytest tests/env tests/multi $(PYTEST_ARGS)
 
 # On a local Ray instance: the Ray executor and sweeps (Ray beside SB3 and imitation),
 # then the RLlib example and the env tests on RLlib's gymnasium.

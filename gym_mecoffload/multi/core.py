@@ -576,3 +576,10 @@ class MultiCore:
             setattr(new, name, value)
         new.size = len(index)
         return new
+
+
+def utilisation(core: MultiCore) -> np.ndarray:
+    """(B, S) each edge CPU's booked seconds over the slots elapsed (above 1: work booked
+    beyond them)."""
+    elapsed = np.maximum(core.t, 1) * core.scenario.slot_seconds
+    return core.edge_busy / elapsed[:, None]

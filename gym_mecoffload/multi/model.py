@@ -100,8 +100,10 @@ def _capacities(name: str, value: Any, servers: int, what: str) -> np.ndarray:
             f"{name} must be None, a count, or one per server ({servers}); got {value!r}"
         )
     out = np.zeros(servers, dtype=np.int64)
+    # The validated form (an int64 array, 0 for unlimited) passes again on a replace().
+    internal = isinstance(value, np.ndarray) and value.dtype == np.int64
     for s, v in enumerate(values):
-        if v is None:
+        if v is None or (internal and v == 0):
             continue
         out[s] = check_count(f"{name}[{s}]", v, 1, 10_000, f" ({what}; None for unlimited)")
     return out
