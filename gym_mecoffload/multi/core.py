@@ -37,13 +37,12 @@ TIMES = (
 
 
 def slot_of(x: np.ndarray, slot_seconds: float, slots: int) -> np.ndarray:
-    """The slot holding each time (a time on a boundary belongs to the later slot), held at
-    the last drawn slot beyond them."""
+    """The slot holding each time x >= 0 (a time within ``SLOT_SNAP`` (relative) below a
+    boundary is on it, so it belongs to the later slot), held at the last drawn slot beyond
+    them."""
     q = x / slot_seconds
-    nearest = np.rint(q)
-    snapped = np.abs(q - nearest) <= SLOT_SNAP * np.maximum(1.0, np.abs(q))
-    k = np.where(snapped, nearest, np.floor(q))
-    return np.clip(k, 0, slots - 1).astype(np.intp)
+    k = np.floor(q + SLOT_SNAP * np.maximum(1.0, q))
+    return np.minimum(k, slots - 1).astype(np.intp)
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,8 @@ class SlotResult:
         energy: the device's joules. cost: the task's cost under the objective (0 if none;
             for ``aoi``, u's weighted age integral over the slot, s^2).
         relative: ``cost`` over the task's best cost alone (``aoi``: over Δ^2).
-        aoi: u's age integral over the slot, s^2 (unweighted).
+        aoi: u's age integral over the slot, s^2 (unweighted), for ``objective="aoi"``;
+            NaN for the others (:meth:`MultiCore.episode_aoi` gives any episode's).
     """
 
     has_task: np.ndarray
@@ -346,7 +346,7 @@ class MultiCore:
                 bi[on_edge], s[on_edge], tm["upload_end"][on_edge], run_end, slot.a[on_edge]
             )
         kept = act & ~booking.dropped
-        if kept.any():
+        if kept.any() and self.objective == "aoi":
             self._pending(bi[kept], u[kept], slot.a[kept], tm["done"][kept])
         rows = (bi[act], u[act])
         slot.place[rows] = pl[act]
@@ -374,7 +374,10 @@ class MultiCore:
         place_out, times, channel = slot.place, slot.times, slot.channel
         has = cur["has_task"]
         missed = has & ~dropped & (latency > cur["deadline"])
-        aoi = self._age_integrals(a, a + dt)
+        if self.objective == "aoi":
+            aoi = self._age_integrals(a, a + dt)
+        else:  # only the aoi objective needs it per slot: episode_aoi() from the records
+            aoi = np.full(latency.shape, np.nan)
         cost = self._costs(self.objective, cur["k"], cur["deadline"], has, latency, dropped, energy)
         if self.objective == "aoi":
             cost = self.scenario.aoi_weights * aoi
@@ -476,33 +479,29 @@ class MultiCore:
     def _age_integrals(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Each user's integral of its age over [lo, hi] (B, U), s^2; then the deliveries
         of the slot are folded into the newest delivered update."""
-        lo3, hi3 = lo[:, None, None], hi[:, None, None]
         done = self.pending_done
-        order = done.argsort(axis=-1)
-        d = np.take_along_axis(done, order, axis=-1)
-        g = np.take_along_axis(self.pending_gen, order, axis=-1)
-        x = np.clip(d, lo3, hi3)  # empty places (-inf) at lo, later deliveries at hi
-        level = np.maximum.accumulate(
-            np.maximum(self.newest[..., None], np.where(d < hi3, g, -np.inf)), axis=-1
-        )
-        # The age is x - g: the integral of (x - lo) is Δ^2 / 2, plus (lo - g) per piece.
-        widths = np.diff(
-            np.concatenate([x, np.broadcast_to(hi3, x.shape[:2] + (1,))], axis=-1), axis=-1
-        )
-        first = x[..., 0] - lo[:, None]
-        half = (hi - lo) ** 2 / 2
-        integral = (
-            half[:, None]
-            + (lo[:, None] - self.newest) * first
-            + ((lo3 - level) * widths).sum(axis=-1)
-        )
-        arrived = done <= hi3
+        integral = age_integrals(self.pending_gen, done, self.newest, lo[:, None], hi[:, None])
+        arrived = done <= hi[:, None, None]
         self.newest = np.maximum(
             self.newest, np.where(arrived, self.pending_gen, -np.inf).max(axis=-1)
         )
         self.pending_done = np.where(arrived, -np.inf, done)
         self.pending_gen = np.where(arrived, -np.inf, self.pending_gen)
         return integral
+
+    def episode_aoi(self) -> np.ndarray:
+        """(B, U) each user's age integrated from 0 to the slots placed so far (s^2), from
+        the records: the sum of the slots' integrals, whatever the objective."""
+        sc = self.scenario
+        T = sc.horizon
+        done = np.moveaxis(self.record_times[..., TIMES.index("done")], 1, -1)  # (B, U, T)
+        gen = np.broadcast_to(np.arange(T) * sc.slot_seconds, done.shape)
+        delivered = np.isfinite(done)
+        zero = np.zeros(done.shape[:2])
+        end = (self.t * sc.slot_seconds)[:, None]
+        return age_integrals(
+            np.where(delivered, gen, -np.inf), np.where(delivered, done, -np.inf), zero, zero, end
+        )
 
     # ------------------------------------------------------------------ alone
 
@@ -583,3 +582,25 @@ def utilisation(core: MultiCore) -> np.ndarray:
     beyond them)."""
     elapsed = np.maximum(core.t, 1) * core.scenario.slot_seconds
     return core.edge_busy / elapsed[:, None]
+
+
+def age_integrals(
+    gen: np.ndarray, done: np.ndarray, newest: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """The integral over [lo, hi] of a user's age (s^2), ``x - g(x)`` with ``g(x)`` the newest
+    generation time delivered by x: ``newest`` before lo, then deliveries (``gen``,
+    ``done``) over the last axis (-inf: none); the other axes broadcast with lo and hi."""
+    lo3, hi3 = lo[..., None], hi[..., None]
+    order = done.argsort(axis=-1)
+    d = np.take_along_axis(done, order, axis=-1)
+    g = np.take_along_axis(gen, order, axis=-1)
+    x = np.clip(d, lo3, hi3)  # empty places (-inf) at lo, later deliveries at hi
+    level = np.maximum.accumulate(
+        np.maximum(newest[..., None], np.where(d < hi3, g, -np.inf)), axis=-1
+    )
+    # The age is x - g: the integral of (x - lo) is (hi - lo)^2 / 2, plus (lo - g) per piece.
+    widths = np.diff(
+        np.concatenate([x, np.broadcast_to(hi3, x.shape[:-1] + (1,))], axis=-1), axis=-1
+    )
+    first = x[..., 0] - lo
+    return (hi - lo) ** 2 / 2 + (lo - newest) * first + ((lo3 - level) * widths).sum(axis=-1)

@@ -66,7 +66,7 @@ def episode_figures(core: MultiCore) -> dict[str, np.ndarray]:
         "misses": core.record_missed.reshape(B, -1).sum(axis=-1),
         "drops": core.record_dropped.reshape(B, -1).sum(axis=-1),
         "energy": core.record_energy.reshape(B, -1).sum(axis=-1),
-        "aoi": (core.record_aoi * core.scenario.aoi_weights).reshape(B, -1).sum(axis=-1),
+        "aoi": (core.episode_aoi() * core.scenario.aoi_weights).sum(axis=-1),
         "cost": core.record_cost.reshape(B, -1).sum(axis=-1),
         "edge_utilisation": utilisation(core),
     }

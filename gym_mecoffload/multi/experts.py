@@ -41,8 +41,17 @@ TIME = {name: i for i, name in enumerate(TIMES)}
 
 
 def act(policy: Policy, core: MultiCore) -> np.ndarray:
-    """The dispatcher's action of one system (U,) from a policy."""
+    """The dispatcher's action of one system (U,) from a policy: ``act(policy,
+    env.unwrapped.core)`` for ``MecOffloadMulti-v0``; ``policy(vector_env.core)`` is the
+    vector env's actions (N, U)."""
     return policy(core)[0]
+
+
+def agent_actions(policy: Policy, core: MultiCore, agents: list[str]) -> dict[str, int]:
+    """The PettingZoo view's actions from a policy: ``agent_actions(policy, env.core,
+    env.agents)``; agent ``user_u`` places user u's task."""
+    places = policy(core)[0]
+    return {agent: int(places[int(agent.removeprefix("user_"))]) for agent in agents}
 
 
 class Sequential:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gym_mecoffload  # noqa: F401  (registers the ids)
+import gym_mecoffload.multi.envs
 from gym_mecoffload.chain.model import TaskBatch, energy, latency
 from gym_mecoffload.core.objective import Objective
 from gym_mecoffload.multi.core import MultiCore
@@ -230,3 +231,28 @@ def test_rollout_is_not_worse_than_its_base_and_the_heuristics_run():
     for name in HEURISTICS:
         total = _mean_cost(make_policy(name), sc, episodes)
         assert np.isfinite(total).all() and (total > 0).all()
+
+
+def test_an_expert_acts_alike_on_the_single_vector_and_pettingzoo_views():
+    pytest.importorskip("pettingzoo")
+    from gym_mecoffload.multi.experts import DriftPlusPenalty, act, agent_actions
+    from gym_mecoffload.multi.parallel import MecOffloadMultiParallelEnv
+
+    kwargs = {"users": 3, "servers": 2, "horizon": 6}
+    vector = gym_mecoffload.multi.envs.MecOffloadMultiVectorEnv(2, **kwargs)
+    vector.reset(seed=8)
+    singles = [gym.make("MecOffloadMulti-v0", **kwargs) for _ in range(2)]
+    for i, env in enumerate(singles):
+        env.reset(options=vector.replay_options(i))
+    pz = MecOffloadMultiParallelEnv(**kwargs)
+    pz.reset(options=vector.replay_options(0))
+    policy = DriftPlusPenalty()
+    for _ in range(6):
+        actions = policy(vector.core)
+        _, rewards, _, _, _ = vector.step(actions)
+        for i, env in enumerate(singles):
+            single_action = act(policy, env.unwrapped.core)
+            np.testing.assert_array_equal(single_action, actions[i])
+            assert env.step(single_action)[1] == pytest.approx(rewards[i], rel=1e-12)
+        _, pz_rewards, _, _, _ = pz.step(agent_actions(policy, pz.core, pz.agents))
+        assert sum(pz_rewards.values()) == pytest.approx(rewards[0], rel=1e-12)
