@@ -49,7 +49,9 @@ def slot_of(x: np.ndarray, slot_seconds: float, slots: int) -> np.ndarray:
 class Booking:
     """What placing one position's task does in each system (B,): see :meth:`MultiCore.evaluate`.
 
-    ``latency`` is NaN for a drop or no task; ``times`` (B, len(TIMES)) the event times.
+    ``latency`` is NaN for a drop or no task. ``stages`` holds the event times of
+    :data:`TIMES`, (B,) each, valid where the matching ``masks`` entry holds (a task with
+    that stage); :attr:`times` puts NaN elsewhere.
     """
 
     user: np.ndarray
@@ -61,7 +63,16 @@ class Booking:
     dropped: np.ndarray
     latency: np.ndarray
     energy: np.ndarray
-    times: np.ndarray
+    stages: tuple[np.ndarray, ...]
+    masks: tuple[np.ndarray, ...]
+
+    @property
+    def times(self) -> np.ndarray:
+        """(B, len(TIMES)) the event times, NaN where a stage does not apply."""
+        return np.stack(
+            [np.where(m, x, np.nan) for m, x in zip(self.masks, self.stages, strict=True)],
+            axis=1,
+        )
 
 
 @dataclass
@@ -77,12 +88,42 @@ class OpenSlot:
 
     def __post_init__(self) -> None:
         B, U = self.seq.shape
-        self.place = np.full((B, U), NO_TASK, dtype=np.int64)
-        self.latency = np.full((B, U), np.nan)
-        self.dropped = np.zeros((B, U), dtype=bool)
-        self.energy = np.zeros((B, U))
-        self.times = np.full((B, U, len(TIMES)), np.nan)
-        self.channel = np.full((B, U), -1, dtype=np.int64)
+        self.rows = np.arange(B)
+        # The tasks' fields in placement order: position i is column i.
+        self.by_position = {
+            name: np.take_along_axis(self.cur[name], self.seq, axis=1)
+            for name in ("has_task", "cycles", "input_data", "output_data")
+        }
+        self.bookings: list[Booking] = []  # committed, position by position
+
+    def committed(self) -> dict[str, np.ndarray]:
+        """What the committed bookings did, per user (B, U): place (``NO_TASK`` where
+        none), latency, dropped, energy, times (B, U, len(TIMES)) and sub-channel (-1)."""
+        B, U = self.seq.shape
+        out = {
+            "place": np.full((B, U), NO_TASK, dtype=np.int64),
+            "latency": np.full((B, U), np.nan),
+            "dropped": np.zeros((B, U), dtype=bool),
+            "energy": np.zeros((B, U)),
+            "times": np.full((B, U, len(TIMES)), np.nan),
+            "channel": np.full((B, U), -1, dtype=np.int64),
+        }
+        n = len(self.bookings)
+        if n == 0:
+            return out
+        users = self.seq[:, :n]
+        active = np.stack([b.active for b in self.bookings], axis=1)
+        rows = np.broadcast_to(self.rows[:, None], users.shape)[active]
+        cols = users[active]
+        out["place"][rows, cols] = np.stack([b.place for b in self.bookings], axis=1)[active]
+        for name in ("latency", "dropped", "energy"):
+            out[name][rows, cols] = np.stack([getattr(b, name) for b in self.bookings], axis=1)[
+                active
+            ]
+        out["times"][rows, cols] = np.stack([b.times for b in self.bookings], axis=1)[active]
+        channel = np.stack([np.where(b.limited, b.channel, -1) for b in self.bookings], axis=1)
+        out["channel"][rows, cols] = channel[active]
+        return out
 
 
 @dataclass(frozen=True)
@@ -219,13 +260,15 @@ class MultiCore:
             raise RuntimeError("no episodes yet: call reset() first")
         return self.episodes
 
-    def placement_order(self) -> tuple[np.ndarray, np.ndarray]:
+    def placement_order(
+        self, cur: dict[str, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(B, U) users in placement order (users with a task first: higher class weight,
         then the slot's random order), and (B,) the number with a task."""
         ep = self._episodes()
         bi = np.arange(self.size)
         t = np.minimum(self.t, self.scenario.horizon - 1)
-        cur = self.current()
+        cur = self.current() if cur is None else cur
         order = ep.order[bi, t]  # order[b, j]: the user at position j
         position = np.empty_like(order)
         np.put_along_axis(position, order, np.arange(self.scenario.users)[None, :], axis=1)
@@ -242,28 +285,29 @@ class MultiCore:
         each task's place given the ones before it."""
         if self.done.any():
             raise RuntimeError("a system's episode is over: reset it before stepping")
-        seq, count = self.placement_order()
+        cur = self.current()
+        seq, count = self.placement_order(cur)
         t = self.t.copy()
-        return OpenSlot(t, t * self.scenario.slot_seconds, self.current(), seq, count)
+        return OpenSlot(t, t * self.scenario.slot_seconds, cur, seq, count)
 
     def evaluate(self, slot: OpenSlot, i: int, place: np.ndarray) -> Booking:
         """What placing the task at position ``i`` of each system's placement order on
         ``place`` (B,) would do, given everything committed so far; changes nothing."""
         sc, ep = self.scenario, self._episodes()
         S, dt = sc.servers, sc.slot_seconds
-        bi = np.arange(self.size)
-        t, a, cur = slot.t, slot.a, slot.cur
+        bi = slot.rows
+        t, a, fields = slot.t, slot.a, slot.by_position
         K = ep.bandwidth.shape[1]
         u = slot.seq[:, i]
-        act = cur["has_task"][bi, u]
+        act = fields["has_task"][:, i]
         pl = np.where(act, place, 0)
         dev = act & (pl == 0)
         off = act & (pl > 0)
         edge = off & (pl <= S)
         s = np.where(pl > S, pl - 1 - S, np.maximum(pl - 1, 0))
-        c = cur["cycles"][bi, u]
-        din = cur["input_data"][bi, u]
-        dout = cur["output_data"][bi, u]
+        c = fields["cycles"][:, i]
+        din = fields["input_data"][:, i]
+        dout = fields["output_data"][:, i]
         att = ep.attempts[bi, t, u]
         # On the device.
         dev_start = np.maximum(a, self.cpu_free[bi, u])
@@ -276,11 +320,13 @@ class MultiCore:
         rate = ep.bandwidth[bi, slot_of(up_start, dt, K), u, s]
         up_end = up_start + att[:, 0] * din / rate
         # The edge: a full buffer drops the task at the upload's end.
-        present = (
-            (self.booked_up[bi, s] <= up_end[:, None]) & (up_end[:, None] < self.booked_run[bi, s])
-        ).sum(axis=1)
         cap = self.capacity[s]
-        drop = edge & (cap > 0) & (present >= cap)
+        if self.capacity.any():
+            up = up_end[:, None]
+            present = ((self.booked_up[bi, s] <= up) & (up < self.booked_run[bi, s])).sum(axis=1)
+            drop = edge & (cap > 0) & (present >= cap)
+        else:
+            drop = np.zeros(self.size, dtype=bool)
         run_start = np.maximum(up_end, self.edge_free[bi, s])
         run_end = run_start + c / ep.edge_hz[bi, s]
         # The cloud through s: backhaul up, run, backhaul down, no waiting.
@@ -301,60 +347,39 @@ class MultiCore:
         )
         on_edge = edge & ~drop
         kept = act & ~drop
-        nan = np.nan
-        times = np.stack(
-            [
-                np.where(dev, dev_start, nan),
-                np.where(dev, dev_end, nan),
-                np.where(off, up_start, nan),
-                np.where(off, up_end, nan),
-                np.where(on_edge, run_start, nan),
-                np.where(on_edge, run_end, nan),
-                np.where(kept, done, nan),
-            ],
-            axis=1,
-        )
         limited = off & (self.channels[s] > 0)
         return Booking(
-            u, act, pl, s, j, limited, drop, np.where(kept, done - a, nan), energy, times
+            u,
+            act,
+            pl,
+            s,
+            j,
+            limited,
+            drop,
+            np.where(kept, done - a, np.nan),
+            energy,
+            (dev_start, dev_end, up_start, up_end, run_start, run_end, done),
+            (dev, dev, off, off, on_edge, on_edge, kept),
         )
 
     def commit(self, slot: OpenSlot, booking: Booking) -> None:
         """Book ``booking`` (from :meth:`evaluate` on the current state)."""
-        bi = np.arange(self.size)
-        u, act, pl, s, j = (
-            booking.user,
-            booking.active,
-            booking.place,
-            booking.server,
-            booking.channel,
-        )
-        times = booking.times
-        dev = act & (pl == 0)
-        off = act & (pl > 0)
-        tm = {name: times[:, k] for k, name in enumerate(TIMES)}
-        self.cpu_free[bi[dev], u[dev]] = tm["device_end"][dev]
-        self.radio_free[bi[off], u[off]] = tm["upload_end"][off]
+        bi = slot.rows
+        u, s, j = booking.user, booking.server, booking.channel
+        dev, _, off, _, on_edge, _, kept = booking.masks
+        _, dev_end, _, up_end, run_start, run_end, done = booking.stages
+        self.cpu_free[bi[dev], u[dev]] = dev_end[dev]
+        self.radio_free[bi[off], u[off]] = up_end[off]
         lim = booking.limited
-        self.channel_free[bi[lim], s[lim], j[lim]] = tm["upload_end"][lim]
-        on_edge = np.isfinite(tm["run_start"])
+        self.channel_free[bi[lim], s[lim], j[lim]] = up_end[lim]
         if on_edge.any():
-            run_end = tm["run_end"][on_edge]
-            self.edge_free[bi[on_edge], s[on_edge]] = run_end
-            self.edge_busy[bi[on_edge], s[on_edge]] += run_end - tm["run_start"][on_edge]
-            self._book_edge(
-                bi[on_edge], s[on_edge], tm["upload_end"][on_edge], run_end, slot.a[on_edge]
-            )
-        kept = act & ~booking.dropped
-        if kept.any() and self.objective == "aoi":
-            self._pending(bi[kept], u[kept], slot.a[kept], tm["done"][kept])
-        rows = (bi[act], u[act])
-        slot.place[rows] = pl[act]
-        slot.latency[rows] = booking.latency[act]
-        slot.dropped[rows] = booking.dropped[act]
-        slot.energy[rows] = booking.energy[act]
-        slot.times[rows] = times[act]
-        slot.channel[bi[lim], u[lim]] = j[lim]
+            ends = run_end[on_edge]
+            self.edge_free[bi[on_edge], s[on_edge]] = ends
+            self.edge_busy[bi[on_edge], s[on_edge]] += ends - run_start[on_edge]
+            self._book_edge(bi[on_edge], s[on_edge], up_end[on_edge], ends, slot.a[on_edge])
+        if self.objective == "aoi" and kept.any():
+            self._pending(bi[kept], u[kept], slot.a[kept], done[kept])
+        slot.bookings.append(booking)
 
     def step(self, places: np.ndarray) -> SlotResult:
         """Place every system's slot: ``places`` (B, U) integers in [0, 1 + 2S) (checked by
@@ -370,8 +395,9 @@ class MultiCore:
         dt = self.scenario.slot_seconds
         bi = np.arange(self.size)
         t, a, cur = slot.t, slot.a, slot.cur
-        latency, dropped, energy = slot.latency, slot.dropped, slot.energy
-        place_out, times, channel = slot.place, slot.times, slot.channel
+        placed = slot.committed()
+        latency, dropped, energy = placed["latency"], placed["dropped"], placed["energy"]
+        place_out, times, channel = placed["place"], placed["times"], placed["channel"]
         has = cur["has_task"]
         missed = has & ~dropped & (latency > cur["deadline"])
         if self.objective == "aoi":

@@ -254,7 +254,7 @@ class Rollout(Sequential):
             slot.count[rows],
         )
         n = world.size
-        committed = slot.place[rows]
+        committed = slot.committed()["place"][rows]
         for j in range(i):
             world.commit(sub, world.evaluate(sub, j, committed[np.arange(n), sub.seq[:, j]]))
         candidate = np.tile(np.repeat(np.arange(P), M), B)
