@@ -436,6 +436,10 @@ class ExactExpert:
                 out[b, u] = p
         return out
 
+    def __call__(self, core: MultiCore) -> np.ndarray:
+        """:meth:`decide`: the expert as a policy of :mod:`gym_mecoffload.multi.experts`."""
+        return self.decide(core)
+
     def value(self, core: MultiCore) -> np.ndarray:
         """(B,) the expected cost-to-go (class-weighted seconds) from each system's current
         slot start, its known tasks included, under the optimal policy (0 when over)."""

@@ -99,6 +99,12 @@ def render_rgb(core: MultiCore, b: int, title: str) -> np.ndarray:
     image = np.full((height, WIDTH, 3), BACKGROUND, dtype=np.uint8)
     t_now = int(core.t[b])
     draw_text(image, 6, 6, f"{title}  SLOT {t_now}/{sc.horizon}", INK)
+    # The users' colours, as the lanes' bars use them.
+    x = WIDTH - 8 - 28 * min(sc.users, len(USER_COLOURS))
+    for u in range(min(sc.users, len(USER_COLOURS))):
+        fill_box(image, x, x + 8, 6, 14, USER_COLOURS[u])
+        draw_text(image, x + 10, 8, f"U{u}", INK, scale=1)
+        x += 28
     times = core.record_times[b, :t_now]
     finite = times[np.isfinite(times)]
     span = max(

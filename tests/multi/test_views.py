@@ -256,3 +256,54 @@ def test_an_expert_acts_alike_on_the_single_vector_and_pettingzoo_views():
             assert env.step(single_action)[1] == pytest.approx(rewards[i], rel=1e-12)
         _, pz_rewards, _, _, _ = pz.step(agent_actions(policy, pz.core, pz.agents))
         assert sum(pz_rewards.values()) == pytest.approx(rewards[0], rel=1e-12)
+
+
+def test_frames_show_each_stage_where_it_happens():
+    # One user, one server, fixed numbers: the upload takes [0, 1] s, the edge run [1, 1.5] s.
+    from gym_mecoffload.core.rendering import LEFT, WIDTH
+    from gym_mecoffload.multi.rendering import LANE_PIXELS, USER_COLOURS, lanes
+
+    kwargs = {
+        "scenario": "paper", "users": 1, "horizon": 1, "slot_seconds": 1.0,
+        "device_hz": 1e9, "edge_hz": 2e9, "edge_bandwidth": 1e6, "cloud_bandwidth": 1e6,
+        "cycles": 1e9, "input_data": 1e6, "output_data": 0.0, "arrival_probability": 1.0,
+        "deadline": 1.2, "min_bandwidth": 1e4,
+    }  # fmt: skip
+    env = gym.make("MecOffloadMulti-v0", render_mode="rgb_array", **kwargs)
+    env.reset(seed=0)
+    env.step(np.array([1]))
+    frame = env.render()
+    names = lanes(env.unwrapped.core)
+    scale = (WIDTH - LEFT - 8) / 1.5  # the last event at 1.5 s
+
+    def pixel(lane: str, seconds: float) -> tuple:
+        y = 30 + names.index(lane) * LANE_PIXELS + LANE_PIXELS // 2
+        return tuple(frame[y, int(LEFT + seconds * scale)])
+
+    colour = USER_COLOURS[0]
+    assert pixel("RADIO U0", 0.5) == colour
+    assert pixel("S0 UPLINK", 0.5) == colour
+    assert pixel("EDGE S0", 1.25) == colour
+    assert pixel("EDGE S0", 0.5) != colour  # nothing ran there before the upload ended
+    assert pixel("CPU U0", 0.5) != colour
+    # The table: the place, the wait and the latency (1.5 s, a missed 1.2 s deadline).
+    env = gym.make("MecOffloadMulti-v0", render_mode="ansi", **kwargs)
+    env.reset(seed=0)
+    env.step(np.array([1]))
+    text = env.render()
+    assert "edge 0" in text and "1.5" in text and "missed deadline" in text
+
+
+def test_the_parallel_env_is_in_pettingzoos_registry_where_it_has_one():
+    pytest.importorskip("pettingzoo")
+    from gym_mecoffload.multi.parallel import PETTINGZOO_ID, MecOffloadMultiParallelEnv
+
+    try:
+        from pettingzoo.env_registry import registration
+    except ImportError:  # PettingZoo before 1.27 has no registry
+        from gym_mecoffload.multi.parallel import register_pettingzoo
+
+        assert register_pettingzoo() is False
+        return
+    env = registration.make("parallel", PETTINGZOO_ID, users=3)
+    assert isinstance(env, MecOffloadMultiParallelEnv) and len(env.possible_agents) == 3
