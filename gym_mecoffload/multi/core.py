@@ -184,6 +184,10 @@ class MultiCore:
         self.newest = np.zeros((B, U))
         self.pending_gen = np.full((B, U, 2), -np.inf)
         self.pending_done = np.full((B, U, 2), -np.inf)
+        # Seconds booked on each resource so far: device CPUs, radios, uplinks, edge CPUs.
+        self.device_busy = np.zeros((B, U))
+        self.radio_busy = np.zeros((B, U))
+        self.uplink_busy = np.zeros((B, S))
         self.edge_busy = np.zeros((B, S))
         T = sc.horizon
         self.record_place = np.full((B, T, U), NO_TASK, dtype=np.int64)
@@ -212,7 +216,16 @@ class MultiCore:
             for name, array in vars(episodes).items():
                 getattr(self.episodes, name)[idx] = array
         self.t[idx] = 0
-        for array in (self.cpu_free, self.radio_free, self.edge_free, self.newest, self.edge_busy):
+        for array in (
+            self.cpu_free,
+            self.radio_free,
+            self.edge_free,
+            self.newest,
+            self.device_busy,
+            self.radio_busy,
+            self.uplink_busy,
+            self.edge_busy,
+        ):
             array[idx] = 0.0
         channel_reset = np.where(self.channels[:, None] > 0, 0.0, -np.inf) * np.ones(self.C)
         # Servers with fewer sub-channels than C: the missing ones are never free.
@@ -367,9 +380,13 @@ class MultiCore:
         bi = slot.rows
         u, s, j = booking.user, booking.server, booking.channel
         dev, _, off, _, on_edge, _, kept = booking.masks
-        _, dev_end, _, up_end, run_start, run_end, done = booking.stages
+        dev_start, dev_end, up_start, up_end, run_start, run_end, done = booking.stages
         self.cpu_free[bi[dev], u[dev]] = dev_end[dev]
+        self.device_busy[bi[dev], u[dev]] += (dev_end - dev_start)[dev]
         self.radio_free[bi[off], u[off]] = up_end[off]
+        upload = (up_end - up_start)[off]
+        self.radio_busy[bi[off], u[off]] += upload
+        np.add.at(self.uplink_busy, (bi[off], s[off]), upload)
         lim = booking.limited
         self.channel_free[bi[lim], s[lim], j[lim]] = up_end[lim]
         if on_edge.any():
@@ -603,11 +620,19 @@ class MultiCore:
         return new
 
 
-def utilisation(core: MultiCore) -> np.ndarray:
-    """(B, S) each edge CPU's booked seconds over the slots elapsed (above 1: work booked
-    beyond them)."""
-    elapsed = np.maximum(core.t, 1) * core.scenario.slot_seconds
-    return core.edge_busy / elapsed[:, None]
+def utilisation(core: MultiCore) -> dict[str, np.ndarray]:
+    """Each resource's booked seconds over the seconds elapsed (the slots placed), per
+    system: ``device`` and ``radio`` (B, U), ``uplink`` (B, S: per sub-channel; an
+    unlimited uplink counts its uploads' seconds) and ``edge`` (B, S). Above 1: work
+    booked beyond the slots placed (a queue that outgrows the episode)."""
+    elapsed = (np.maximum(core.t, 1) * core.scenario.slot_seconds)[:, None]
+    channels = np.maximum(core.scenario.uplink_channels, 1)
+    return {
+        "device": core.device_busy / elapsed,
+        "radio": core.radio_busy / elapsed,
+        "uplink": core.uplink_busy / channels / elapsed,
+        "edge": core.edge_busy / elapsed,
+    }
 
 
 def age_integrals(

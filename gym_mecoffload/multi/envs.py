@@ -81,8 +81,12 @@ class MecOffloadMultiEnv(EpisodesEnv):
 
     Truncated after ``horizon`` slots (queued work is left). The final info holds the
     episode's `tasks`, `latency_mean` and `latency_p95` (s), `misses`, `drops`, `energy`
-    (J), `aoi` (s^2), `cost` and `edge_utilisation` (S,); every info holds
-    `action_mask` and the last slot's `slot_*` figures.
+    (J), `aoi` (s^2), `cost` and each resource's utilisation (booked seconds over the
+    seconds elapsed): `device_utilisation` and `radio_utilisation` (U,),
+    `uplink_utilisation` and `edge_utilisation` (S,). Every other info holds
+    `action_mask`, the utilisations so far and the last slot's `slot_tasks`,
+    `slot_latency_mean`, `slot_latency_p95`, `slot_misses`, `slot_drops`, `slot_energy`
+    (and `slot_aoi` under ``objective="aoi"``).
 
     ## Arguments
 

@@ -33,9 +33,11 @@ def nearest_rank(values: np.ndarray, q: float) -> np.ndarray:
     return np.where(n > 0, picked, 0.0)
 
 
-def slot_figures(result: SlotResult, energy_axis: int = -1) -> dict[str, np.ndarray]:
+def slot_figures(result: SlotResult, aoi_weights: np.ndarray) -> dict[str, np.ndarray]:
     """A slot's figures per system (k,): tasks, mean and 95th-percentile latency (s, over
-    tasks not dropped; 0 when none), misses, drops, device energy (J), weighted AoI (s^2)."""
+    tasks not dropped; 0 when none), misses, drops, device energy (J), and the weighted
+    AoI integrated over the slot (s^2; NaN unless the objective is ``aoi``, the only one
+    that follows it slot by slot: the episode's is in the final info)."""
     latency = result.latency
     done = np.isfinite(latency)
     count = done.sum(axis=-1)
@@ -46,13 +48,15 @@ def slot_figures(result: SlotResult, energy_axis: int = -1) -> dict[str, np.ndar
         "latency_p95": nearest_rank(latency, 0.95),
         "misses": result.missed.sum(axis=-1),
         "drops": result.dropped.sum(axis=-1),
-        "energy": result.energy.sum(axis=energy_axis),
+        "energy": result.energy.sum(axis=-1),
+        "aoi": (result.aoi * aoi_weights).sum(axis=-1),
     }
 
 
 def episode_figures(core: MultiCore) -> dict[str, np.ndarray]:
     """The episodes' figures per system (k, ...): as :func:`slot_figures` over every task,
-    plus the weighted AoI, the cost and each edge CPU's utilisation (S,)."""
+    plus the weighted AoI (s^2), the cost and each resource's utilisation
+    (:func:`~gym_mecoffload.multi.core.utilisation`)."""
     B = core.size
     latency = core.record_latency.reshape(B, -1)
     done = np.isfinite(latency)
@@ -68,7 +72,7 @@ def episode_figures(core: MultiCore) -> dict[str, np.ndarray]:
         "energy": core.record_energy.reshape(B, -1).sum(axis=-1),
         "aoi": (core.episode_aoi() * core.scenario.aoi_weights).sum(axis=-1),
         "cost": core.record_cost.reshape(B, -1).sum(axis=-1),
-        "edge_utilisation": utilisation(core),
+        **{f"{name}_utilisation": value for name, value in utilisation(core).items()},
     }
 
 
@@ -139,14 +143,18 @@ class MultiBatch(Episodes):
                 key: zero.copy()
                 for key in ("tasks", "latency_mean", "latency_p95", "misses", "drops", "energy")
             }
+            figures["aoi"] = zero.copy()
+        if self.settings.objective != "aoi":  # followed slot by slot only for it
+            figures = {k: v for k, v in figures.items() if k != "aoi"}
         return {
             "action_mask": action_masks(self.core),
             **{f"slot_{k}": v for k, v in figures.items()},
+            **{f"{k}_utilisation": v for k, v in utilisation(self.core).items()},
         }
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:
         result = self.core.step(actions)
-        self.last = slot_figures(result)
+        self.last = slot_figures(result, self.settings.scenario.aoi_weights)
         per_user = result.relative if self.settings.reward_mode == "relative" else result.cost
         rewards = -per_user.sum(axis=-1)
         if not self.done:

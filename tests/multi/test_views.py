@@ -307,3 +307,51 @@ def test_the_parallel_env_is_in_pettingzoos_registry_where_it_has_one():
         return
     env = registration.make("parallel", PETTINGZOO_ID, users=3)
     assert isinstance(env, MecOffloadMultiParallelEnv) and len(env.possible_agents) == 3
+
+
+def test_infos_report_each_resources_utilisation_from_the_booked_times():
+    env = gym.make("MecOffloadMulti-v0", users=3, servers=2, horizon=6, uplink_channels=[1, 2])
+    env.reset(seed=1)
+    rng = np.random.default_rng(2)
+    for _ in range(6):
+        _, _, _, _, info = env.step(rng.integers(0, 5, size=3))
+    core = env.unwrapped.core
+    times = core.record_times[0]  # (T, U, stages), NaN where a stage does not apply
+    elapsed = 6 * core.scenario.slot_seconds
+    device = np.nansum(times[..., 1] - times[..., 0], axis=0) / elapsed
+    radio = np.nansum(times[..., 3] - times[..., 2], axis=0) / elapsed
+    np.testing.assert_allclose(info["device_utilisation"], device, rtol=1e-12)
+    np.testing.assert_allclose(info["radio_utilisation"], radio, rtol=1e-12)
+    server = (core.record_place[0] - 1) % 2
+    upload = np.nan_to_num(times[..., 3] - times[..., 2])
+    uplink = [
+        upload[(core.record_place[0] > 0) & (server == s)].sum() / c / elapsed
+        for s, c in ((0, 1), (1, 2))
+    ]
+    np.testing.assert_allclose(info["uplink_utilisation"], uplink, rtol=1e-12)
+    edge = [np.nansum((times[..., 5] - times[..., 4])[server == s]) / elapsed for s in (0, 1)]
+    np.testing.assert_allclose(info["edge_utilisation"], edge, rtol=1e-12)
+
+
+def test_partial_reset_starts_one_system_and_leaves_the_others():
+    sc = make_scenario("multi", users=3, servers=2, horizon=5)
+    rng = np.random.default_rng(0)
+    episodes = draw_episodes(sc, 3, rng)
+    core = MultiCore(sc, "latency", Objective(), 3)
+    core.reset(episodes)
+    places = rng.integers(0, 5, size=(5, 3, 3))
+    core.step(places[0])
+    core.step(places[1])
+    fresh = draw_episodes(sc, 1, rng)
+    core.reset(fresh, np.array([1]))
+    assert list(core.t) == [2, 0, 2]
+    alone = MultiCore(sc, "latency", Objective(), 1)
+    alone.reset(fresh)
+    untouched = MultiCore(sc, "latency", Objective(), 1)
+    untouched.reset(episodes.select(slice(0, 1)))
+    untouched.step(places[0][:1])
+    untouched.step(places[1][:1])
+    for t in range(3):
+        both = core.step(places[2 + t])
+        np.testing.assert_array_equal(both.cost[1], alone.step(places[2 + t][1:2]).cost[0])
+        np.testing.assert_array_equal(both.cost[0], untouched.step(places[2 + t][:1]).cost[0])
