@@ -47,6 +47,19 @@ def test_dag_datasets_are_the_same_on_ray_and_locally(ray_cluster, workers):
     )
 
 
+@pytest.mark.parametrize("expert", ["myopic", "rollout"])
+def test_multi_user_datasets_are_the_same_on_ray_and_locally(ray_cluster, expert):
+    from gym_mecoffload.multi.data import generate_multi_dataset
+    from gym_mecoffload.multi.model import make_scenario
+
+    scenario = make_scenario("multi", users=3, servers=2, horizon=4)
+    kwargs = dict(expert=expert, seed=5, shard_size=2, progress=False)
+    local = generate_multi_dataset(6, scenario, executor=SEQUENTIAL, **kwargs)
+    on_ray = generate_multi_dataset(6, scenario, executor=Executor("ray", workers=2), **kwargs)
+    for name in ("states", "observations", "has_task", "places", "costs"):
+        assert np.array_equal(getattr(local, name), getattr(on_ray, name)), name
+
+
 @pytest.mark.parametrize(("channel", "q"), [("static", 0.0), (MarkovChannel(stay=0.9), 0.1)])
 def test_chain_datasets_are_the_same_on_ray_and_locally(ray_cluster, channel, q):
     kwargs = dict(seed=3, shard_size=150, channel=channel, outage_probability=q)
