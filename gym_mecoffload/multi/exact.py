@@ -112,10 +112,28 @@ class ExactExpert:
             tuple(None if c == 0 else () for c in self.buffer),
         )
         self._values: list[dict[tuple, float]] = [{} for _ in range(self.T + 1)]
+        # Per slot t, the cost-to-go after slot t ended in a (raw, unshifted) state.
+        self._after: list[dict[State, float]] = [{} for _ in range(self.T + 1)]
         p = sc.arrival_probability
         self._users_exchangeable = bool(np.all(p == p[0]))
         self._servers_exchangeable = len(set(self.channels)) == 1 and len(set(self.buffer)) == 1
         self._lower = self._lower_bounds()
+        # (user, type, probability times mean class weight, cap) of a slot's tasks.
+        class_weight = sum(
+            float(pk) * w for pk, w in zip(sc.class_probabilities, self.weights, strict=True)
+        )
+        self._next_terms = [
+            (
+                u,
+                y,
+                float(p[u]) * float(py) * class_weight,
+                self.penalty[y] if any(self.buffer) else math.inf,
+            )
+            for u in range(U)
+            for y, py in enumerate(sc.type_probabilities)
+            if float(p[u]) * float(py) * class_weight > 0
+        ]
+        self._after_bounds: list[dict[State, float]] = [{} for _ in range(self.T + 1)]
         self._policy: dict[tuple[int, State, Sequence_], tuple[tuple[int, ...], float]] = {}
         self._solve()
 
@@ -265,14 +283,161 @@ class ExactExpert:
             for c, places, leaf in self._leaves(after, rest):
                 yield cost + c, (p,) + places, leaf
 
-    def _q(self, t: int, state: State, seq: Sequence_) -> tuple[float, tuple[int, ...]]:
+    def _costs(self, state: State, u: int, y: int) -> list[float]:
+        """The unweighted cost of a task of type y of user u on every place from ``state``
+        (as :meth:`_place` computes it, without building the states)."""
+        cpu, radio, edge, chans, books = state
+        dt = self.dt
+        out = [(cpu[u] + self.dev[y]) * dt]
+        up, run, r = self.up[y], self.run[y], radio[u]
+        ups = []
+        for s in range(self.S):
+            ch = chans[s]
+            start = r if ch is None or ch[0] <= r else ch[0]
+            up_end = start + up
+            ups.append(up_end)
+            bk = books[s]
+            if bk is not None:
+                present = sum(1 for ue, re in bk if ue <= up_end < re)
+                if present >= self.buffer[s]:
+                    out.append(self.penalty[y])
+                    continue
+            e = edge[s]
+            out.append(((up_end if up_end > e else e) + run) * dt + self.edge_tail[y])
+        tail = self.cloud_tail[y]
+        out.extend(up_end * dt + tail for up_end in ups)
+        return out
+
+    def _after_value(self, t: int, leaf: State, slack: float = math.inf) -> float:
+        """The expected cost-to-go from slot t + 1 after slot t ended in ``leaf``; or
+        ``inf`` when a lower bound of it exceeds ``slack`` and it is not yet known (the
+        caller then needs only that it exceeds ``slack``)."""
+        after = self._after[t]
+        v = after.get(leaf)
+        if v is None:
+            shifted = None
+            if slack < math.inf and t + 1 < self.T:
+                bounds = self._after_bounds[t]
+                lb = bounds.get(leaf)
+                if lb is None:
+                    shifted = self._shift(leaf)
+                    lb = bounds[leaf] = self._next_bound(t + 1, shifted)
+                if lb > slack:
+                    return math.inf
+            if shifted is None:
+                shifted = self._shift(leaf)
+            v = self._value(t + 1, shifted)
+            after[leaf] = v
+        return v
+
+    def _next_bound(self, t: int, state: State) -> float:
+        """A lower bound of the expected cost-to-go from slot t's start in ``state``: slot
+        t's tasks each at their least cost alone from ``state`` (the slot's earlier
+        placements only add backlog; where a buffer could drop it, at most its drop
+        penalty), every later task at its least cost alone from empty queues."""
+        total = 0.0
+        costs = self._costs
+        for u, y, coef, cap in self._next_terms:
+            least = min(costs(state, u, y))
+            total += coef * (least if least < cap else cap)
+        return total * (1.0 - 1e-9) + self._lower[t + 1]
+
+    def _q(
+        self, t: int, state: State, seq: Sequence_, ctx: dict | None = None
+    ) -> tuple[float, tuple[int, ...]]:
         """The least (cost of slot t + expected cost-to-go after it) over the joint
         placements of ``seq`` from ``state``, and its places (in placement order).
 
         Branch and bound: placements are tried by increasing slot cost, and stop once that
         cost plus a lower bound of the future (every later task at its best cost alone)
-        exceeds the best found, so only the states this needs are valued. Equal totals
-        keep the first found (the least slot cost, then the lowest places)."""
+        exceeds the best found, so only the states this needs are valued. The second task
+        of a slot costs at least what it would cost before the first is placed (placing
+        only adds backlog), which prunes first places before the second's costs are
+        computed. ``ctx`` caches, for one state, the first placements' costs and states."""
+        n_tasks = len(seq)
+        if n_tasks == 0:
+            return self._after_value(t, state), ()
+        if n_tasks > 2:
+            return self._q_general(t, state, seq)
+        if ctx is None:
+            ctx = {}
+        weights = self.weights
+        bound = self._lower[t + 1]
+        P = self.P
+        u, y, k = seq[0]
+        raw = ctx.get((u, y))
+        if raw is None:
+            raw = ctx[(u, y)] = self._costs(state, u, y)
+        w = weights[k]
+        if n_tasks == 1:
+            order = sorted((w * c, p) for p, c in enumerate(raw))
+            cost, p = order[0]
+            best = cost + self._after_value(t, self._mid(ctx, state, u, y, p))
+            arg = (p,)
+            for i in range(1, P):
+                cost, p = order[i]
+                if cost + bound > best:
+                    break
+                if t == 0:
+                    self._progress_leaf = i / P
+                leaf = self._mid(ctx, state, u, y, p)
+                total = cost + self._after_value(t, leaf, best - cost)
+                if total < best * (1.0 - 1e-12) - 1e-12:
+                    best, arg = total, (p,)
+            return best, arg
+        u2, y2, k2 = seq[1]
+        raw2 = ctx.get((u2, y2))
+        if raw2 is None:
+            raw2 = ctx[(u2, y2)] = self._costs(state, u2, y2)
+        w2 = weights[k2]
+        least2 = w2 * min(raw2)
+        firsts = sorted((w * c, p) for p, c in enumerate(raw))
+        place = self._place
+        costs = self._costs
+        # A first incumbent: the cheapest first place, then its cheapest second place.
+        leaves = []
+        best = math.inf
+        for c1, p1 in firsts:
+            if c1 + least2 + bound > best:
+                break
+            mid = self._mid(ctx, state, u, y, p1)
+            second = costs(mid, u2, y2)
+            base = p1 * P
+            leaves.extend((c1 + w2 * c2, base + p2) for p2, c2 in enumerate(second))
+            if best == math.inf:
+                c, code = min(leaves)
+                best = c + self._after_value(t, place(mid, u2, y2, k2, code % P)[1])
+                arg = code
+                first_code = code
+        leaves.sort()
+        limit = best - bound
+        n = len(leaves)
+        for i in range(n):
+            cost, code = leaves[i]
+            if cost > limit:
+                break
+            if code == first_code:
+                continue
+            if t == 0:
+                self._progress_leaf = i / n
+            mid = self._mid(ctx, state, u, y, code // P)
+            leaf = place(mid, u2, y2, k2, code % P)[1]
+            total = cost + self._after_value(t, leaf, best - cost)
+            if total < best * (1.0 - 1e-12) - 1e-12:
+                best, arg = total, code
+                limit = best - bound
+        return best, (arg // P, arg % P)
+
+    def _mid(self, ctx: dict, state: State, u: int, y: int, p: int) -> State:
+        """``state`` after a task of type y of user u on place p (cached in ``ctx``)."""
+        key = (u, y, p)
+        mid = ctx.get(key)
+        if mid is None:
+            mid = ctx[key] = self._place(state, u, y, 0, p)[1]
+        return mid
+
+    def _q_general(self, t: int, state: State, seq: Sequence_) -> tuple[float, tuple[int, ...]]:
+        """:meth:`_q` for any number of tasks (generic and slower)."""
         leaves = sorted(self._leaves(state, seq), key=lambda leaf: (leaf[0], leaf[1]))
         bound = self._lower[t + 1]
         best, arg = math.inf, ()
@@ -282,7 +447,7 @@ class ExactExpert:
                 break
             if t == 0:
                 self._progress_leaf = i / n
-            total = cost + self._value(t + 1, self._shift(leaf))
+            total = cost + self._after_value(t, leaf, best - cost)
             if total < best * (1.0 - 1e-12) - 1e-12:
                 best, arg = total, places
         return best, arg
@@ -317,10 +482,11 @@ class ExactExpert:
         v = values.get(key)
         if v is None:
             total = 0.0
+            ctx: dict = {}
             for j, (p, seq) in enumerate(self.sequences):
                 if t == 0:
                     self._progress_seq = j
-                total += p * self._q(t, state, seq)[0]
+                total += p * self._q(t, state, seq, ctx)[0]
             v = total
             values[key] = v
             self._count += 1

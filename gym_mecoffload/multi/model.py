@@ -360,12 +360,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         "min_bandwidth": 0.01e6,
     },
     # The exact tier: three task types and static links whose run and transfer times are
-    # whole slots, so every backlog takes finitely many values. Five slots: the exact
-    # expert solves it in about 30 s (six take about 9 minutes; docs/multi.md).
+    # whole slots, so every backlog takes finitely many values. Six slots: the exact
+    # expert solves it in about 20 s (seven take about 90 s; docs/multi.md).
     "tiny": {
         "users": 2,
         "servers": 2,
-        "horizon": 5,
+        "horizon": 6,
         "slot_seconds": 1.0,
         "device_hz": 0.5,
         "edge_hz": 1.0,

@@ -336,3 +336,24 @@ def test_refuses_other_objectives():
     core.reset(draw_episodes(sc, 2, np.random.default_rng(0)))
     with pytest.raises(ValueError, match="latency"):
         expert.decide(core)
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+@pytest.mark.parametrize("changes", [{}, {"buffer": 1}, {"uplink_channels": None}])
+def test_costs_and_bounds_agree_with_placements(changes):
+    """The solver's cost shortcut equals a placement's cost, and its state-dependent lower
+    bound of the cost-to-go never exceeds the value, on every state the solver valued."""
+    sc = make_scenario("tiny", users=2, servers=2, horizon=3, **changes)
+    expert = ExactExpert(sc)
+    for after in expert._after[:-1]:
+        for leaf in after:
+            for u in range(sc.users):
+                for y in range(len(sc.task_types)):
+                    costs = expert._costs(leaf, u, y)
+                    placed = [expert._place(leaf, u, y, 0, p)[0] for p in range(sc.n_places)]
+                    assert costs == pytest.approx(placed, rel=1e-12)
+    for t, after in enumerate(expert._after[:-2]):
+        for leaf, v in after.items():
+            assert expert._next_bound(t + 1, expert._shift(leaf)) <= v + 1e-12
