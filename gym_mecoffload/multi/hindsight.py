@@ -18,6 +18,10 @@ in seconds; the objective is scaled by an upper bound on the optimum (the cheape
 few simple placements, simulated), as the DAG family's MILP does, so HiGHS's absolute
 tolerances mean the same at every scale.
 
+Valid inequalities tighten the relaxation without changing the optimum: per resource,
+cumulative window rows (the completion of task i is at least a release before it plus
+the exact sum of the work of the tasks between, see ``_Model._windows``).
+
 Every row is a ``>=`` on times, and every objective is nondecreasing in every time, so
 the program's optimum equals the episode's optimum wherever the core's rules are
 monotone. They are not, and the program is then a RELAXATION (its value a lower bound
@@ -76,6 +80,10 @@ HINDSIGHT_OBJECTIVES = ("latency", "energy", "weighted")
 MILP_GAP = 1e-6
 MAX_EXHAUSTIVE_PLACEMENTS = 20_000  # the fallback's limit: (1 + 2S)^tasks placements
 _EXHAUSTIVE_CHUNK = 4_096  # placements replayed at once
+# The window cuts' reach, in tasks back along one resource's chain (a user's device CPU
+# and radio; an edge CPU, where the rows are longer and more numerous).
+WINDOW = 40
+EDGE_WINDOW = 10
 _MILP_ATTEMPTS = (
     {"mip_rel_gap": 1e-9, "presolve": True},
     {"mip_rel_gap": 1e-9, "presolve": False},
@@ -602,6 +610,112 @@ class _Model:
             hi_R[u] = max(hi_R[u], top_ue)
             hi_C = np.maximum(hi_C, hi_ue)
             hi_E = np.maximum(hi_E, hi_re)
+        self._windows(sc, tasks, row, x, q, buffers, done, D, ue, R, up, dn, dev, run, lb)
+
+    def _windows(self, sc, tasks, row, x, q, buffers, done, D, ue, R, up, dn, dev, run, lb):
+        """Cumulative (window) cuts of the single-server chains, valid inequalities.
+
+        A resource serving in dispatch order is busy, from the earliest time a task j (or a
+        later one) can be ready there, at least through the work booked by tasks j..i; so
+        task i's completion is at least that release plus the work of j..i (exact sums of
+        the binaries) plus i's least time after it, when i uses the resource (one big-M
+        term, the least that keeps the row void otherwise: off the resource, i completes no
+        sooner than its least latency elsewhere, or at once if it can be dropped). A user's
+        device CPU and radio also bound their free-at chains ``D`` and ``R`` and the upload
+        end ``ue`` that way, with no big-M term (their releases are arrivals, never above a
+        later task's readiness). Per resource, j runs over the last :data:`WINDOW` (edge
+        CPUs: :data:`EDGE_WINDOW`) tasks, and a j whose chain cannot stay busy up to task i
+        (the row is then dominated) is skipped.
+        Every duration is a lower bound, every release a lower bound on a readiness: the
+        rows hold on every policy's timeline, so the program's optimum is unchanged."""
+        n, S, P = tasks.n, sc.servers, self.P
+        a = tasks.a
+        buffered = np.flatnonzero(buffers > 0)
+        # The least completion time of task i off a place (drops complete at once).
+        low_not = np.empty((n, P))
+        for p in range(P):
+            others = np.delete(lb, p, axis=1)
+            low_not[:, p] = a + (others.min(axis=1) if others.shape[1] else np.inf)
+        if len(buffered):
+            low_not = np.minimum(low_not, a[:, None])
+
+        def big(value: float) -> float:
+            return max(float(value), 0.0) * (1 + 1e-9) + 1e-9
+
+        # Per user: the device CPU and the radio.
+        ups = up  # (n, S): edge s and the cloud through s upload the same bytes to s
+        up_any = np.concatenate([ups, ups], axis=1)  # (n, 2S), places 1..2S
+        post = np.concatenate([run + dn, lb[:, 1 + S :] - ups], axis=1)  # after the upload
+        max_up = up_any.max(axis=1) if S else np.zeros(n)
+        for u in range(sc.users):
+            mine = np.flatnonzero(tasks.user == u)
+            for b, i in enumerate(mine):
+                chain = mine[max(0, b - WINDOW + 1) : b + 1]  # j..i, the user's tasks
+                # The device CPU.
+                work = np.cumsum(dev[chain][::-1])[::-1]  # work of j..i, each j
+                for c, j in enumerate(chain):
+                    before = float(a[j] + work[c] - dev[i])  # the release plus j..i-1
+                    if c < len(chain) - 1 and before <= a[i]:
+                        continue  # the device is free by a_i: the row adds nothing
+                    terms = [(x[k, 0], dev[k]) for k in chain[c:]]
+                    row([(D[i], 1.0)] + [(col, -v) for col, v in terms], float(a[j]))
+                    m = big(before - low_not[i, 0])
+                    row(
+                        [(done[i], 1.0)]
+                        + [(col, -v) for col, v in terms[:-1]]
+                        + [(x[i, 0], -(dev[i] + m))],
+                        float(a[j]) - m,
+                    )
+                if S == 0:
+                    continue
+                # The radio: uploads of j..i (any place off the device).
+                wmax = np.cumsum(max_up[chain][::-1])[::-1]
+                for c, j in enumerate(chain):
+                    before = float(a[j] + wmax[c] - max_up[i])
+                    if c < len(chain) - 1 and before <= a[i]:
+                        continue
+                    terms = [(x[k, 1 + p], -up_any[k, p]) for k in chain[c:] for p in range(2 * S)]
+                    row([(ue[i], 1.0)] + terms, float(a[j]))
+                    row([(R[i], 1.0)] + terms, float(a[j]))
+                    # done_i >= a_j + uploads of j..i + task i's least time after its upload,
+                    # unless task i stays on the device or is dropped.
+                    m = big(before - (a[i] + dev[i]))
+                    if len(buffered):
+                        m = big(max(m, before + float(ups[i, buffered].max()) - a[i]))
+                    entries = [(done[i], 1.0)] + [
+                        (col, v) for col, v in terms if col not in set(x[i, 1:])
+                    ]
+                    entries += [(x[i, 1 + p], -(up_any[i, p] + post[i, p])) for p in range(2 * S)]
+                    entries += [(x[i, 0], m)]
+                    entries += [(q[i, s], m + post[i, s]) for s in buffered]
+                    row(entries, float(a[j]))
+        # Each edge CPU: release_j = the least (arrival + upload to s) of tasks j and later.
+        for s in range(S):
+            ready = a + up[:, s]
+            rel = np.minimum.accumulate(ready[::-1])[::-1]
+            kept = [(x[k, 1 + s], 1.0) for k in range(n)]
+            for i in range(n):
+                lo = max(0, i - EDGE_WINDOW + 1)
+                work = np.cumsum(run[lo : i + 1, s][::-1])[::-1]
+                for c, j in enumerate(range(lo, i + 1)):
+                    if j < i:
+                        # Dominated when the chain from j cannot stay busy until j + 1's release.
+                        if rel[j] + run[j, s] <= rel[j + 1]:
+                            continue
+                    before = float(rel[j] + work[c] - run[i, s])
+                    if j < i and before <= ready[i]:
+                        continue
+                    terms = []
+                    for k in range(j, i + 1):
+                        terms.append((kept[k][0], -run[k, s]))
+                        if buffers[s] > 0:
+                            terms.append((q[k, s], run[k, s]))
+                    m = big(before - low_not[i, 1 + s])
+                    entries = [(done[i], 1.0)] + terms[: -2 if buffers[s] > 0 else -1]
+                    entries += [(x[i, 1 + s], -(run[i, s] + dn[i, s] + m))]
+                    if buffers[s] > 0:
+                        entries += [(q[i, s], run[i, s] + dn[i, s] + m)]
+                    row(entries, float(rel[j]) - m)
 
     def places(self, solution: np.ndarray) -> np.ndarray:
         """(T, U) places of a solution of the program."""

@@ -204,3 +204,41 @@ def test_refuses_bad_time_limits_and_foreign_episodes():
         hs.hindsight(scenario, episodes, time_limit=0)
     with pytest.raises(ValueError, match="scenario"):
         hs.hindsight(make_scenario("tiny", horizon=3), episodes)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"channel": "static", **UNLIMITED},
+        {"channel": "static", "uplink_channels": 1, "buffer": 2},
+        {"channel": "iid"},
+    ],
+)
+def test_window_cuts_tighten_the_relaxation_and_keep_the_optimum(changes, monkeypatch):
+    """The window rows are valid inequalities: the program's optimum stays, its LP
+    relaxation's value can only rise."""
+    from scipy.optimize import milp
+
+    scenario = make_scenario("multi", users=4, servers=2, horizon=4, **changes)
+    one = draw_episodes(scenario, 1, np.random.default_rng(5))
+    tasks = hs._Tasks(scenario, one)
+
+    def solve(relax: bool) -> float:
+        model = hs._Model(scenario, tasks, one, "latency", Objective(), 1.0)
+        integrality = np.zeros_like(model.integrality) if relax else model.integrality
+        result = milp(
+            model.c,
+            integrality=integrality,
+            bounds=model.bounds,
+            constraints=model.constraints,
+            options={"mip_rel_gap": 1e-9},
+        )
+        assert result.success
+        return (result.fun + model.constant) * model.unit
+
+    with_cuts = solve(False), solve(True)
+    monkeypatch.setattr(hs, "WINDOW", 0)
+    monkeypatch.setattr(hs, "EDGE_WINDOW", 0)
+    without = solve(False), solve(True)
+    assert close(with_cuts[0], without[0], 1e-5)
+    assert with_cuts[1] >= without[1] - 1e-9
