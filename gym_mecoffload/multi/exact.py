@@ -69,7 +69,6 @@ class ExactExpert:
 
     Attributes:
         scenario: the scenario solved.
-        states_solved: how many (slot, state) pairs the solver enumerated and valued.
         max_states: the state budget.
     """
 
