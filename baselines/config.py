@@ -90,3 +90,40 @@ RLLIB_HIDDEN = (256, 256)
 RLLIB_ITERATIONS = 20
 RLLIB_ENV_RUNNERS = 2
 RLLIB_DAG_SUBTASKS = 10  # the MILP labels each episode's task at reset (about 6 ms at n = 10)
+
+# The multi-user family (baselines.multiuser, baselines.studies.multi): one policy shared
+# by every user, deciding from the user's local observation. SB3's PPO and DQN train it on
+# the VecEnv over users (baselines.multi_vec_env); rewards are each user's own task's
+# cost, gamma < 1 because an episode of T slots has no natural end.
+MULTI_HIDDEN = (256, 256)  # dil and the SB3 learners
+MULTI_PPO = {
+    "learning_rate": 3e-4,
+    "n_steps": 64,  # per sub-env (a user of a system): 64 x 8 systems x U users per rollout
+    "batch_size": 1024,
+    "n_epochs": 5,
+    "gamma": 0.9,
+    "gae_lambda": 0.9,
+    "ent_coef": 0.0,
+}
+MULTI_DQN = {
+    "learning_rate": 5e-4,
+    "buffer_size": 200_000,
+    "learning_starts": 5_000,
+    "batch_size": 256,
+    "train_freq": 4,
+    "target_update_interval": 2_000,
+    "exploration_fraction": 0.3,
+    "exploration_final_eps": 0.02,
+    "gamma": 0.9,
+}
+MULTI_SYSTEMS = 8  # systems stepped together by the SB3 learners (x U users)
+# RLlib's multi-agent PPO on the PettingZoo env (examples/rllib_multi.py), one shared policy.
+RLLIB_MULTI_PPO = {
+    "lr": 3e-4,
+    "gamma": 0.9,
+    "lambda_": 0.9,
+    "train_batch_size_per_learner": 4000,
+    "minibatch_size": 256,
+    "num_epochs": 5,
+}
+RLLIB_MULTI_ITERATIONS = 20
