@@ -163,10 +163,44 @@ def output_size(kind: Kind, n_subtasks: int) -> int:
 
 
 @dataclass
-class _NumpyLayer:
+class NumpyLayer:
     kind: str  # "standardize", "linear" or "relu"
     a: np.ndarray | None = None
     b: np.ndarray | None = None
+
+
+def numpy_layers(net: nn.Sequential) -> list[NumpyLayer]:
+    """An MLP of Standardize, Linear and ReLU layers as numpy arrays (copied), for a forward
+    pass without torch's per-call overhead (:func:`numpy_scores`)."""
+    layers = []
+    for module in net:
+        if isinstance(module, Standardize):
+            layers.append(
+                NumpyLayer("standardize", module.mean.numpy().copy(), module.std.numpy().copy())
+            )
+        elif isinstance(module, nn.Linear):
+            weight = module.weight.detach().numpy().T.copy()
+            layers.append(NumpyLayer("linear", weight, module.bias.detach().numpy().copy()))
+        elif isinstance(module, nn.ReLU):
+            layers.append(NumpyLayer("relu"))
+        else:
+            raise TypeError(
+                f"a NetworkPolicy holds Standardize, Linear and ReLU layers; got {module}"
+            )
+    return layers
+
+
+def numpy_scores(layers: list[NumpyLayer], observations: np.ndarray) -> np.ndarray:
+    """The network's outputs for (N, input) float32 observations, in numpy."""
+    x = observations
+    for layer in layers:
+        if layer.kind == "standardize":
+            x = (x - layer.a) / layer.b
+        elif layer.kind == "linear":
+            x = x @ layer.a + layer.b
+        else:
+            x = np.maximum(x, 0.0)
+    return x
 
 
 class NetworkPolicy(Policy):
@@ -184,28 +218,7 @@ class NetworkPolicy(Policy):
         self.kind = kind
         self.n_subtasks = n_subtasks
         self.backend = backend
-        self._numpy_layers = self._to_numpy(net)
-
-    @staticmethod
-    def _to_numpy(net: nn.Sequential) -> list[_NumpyLayer]:
-        layers = []
-        for module in net:
-            if isinstance(module, Standardize):
-                layers.append(
-                    _NumpyLayer(
-                        "standardize", module.mean.numpy().copy(), module.std.numpy().copy()
-                    )
-                )
-            elif isinstance(module, nn.Linear):
-                weight = module.weight.detach().numpy().T.copy()
-                layers.append(_NumpyLayer("linear", weight, module.bias.detach().numpy().copy()))
-            elif isinstance(module, nn.ReLU):
-                layers.append(_NumpyLayer("relu"))
-            else:
-                raise TypeError(
-                    f"a NetworkPolicy holds Standardize, Linear and ReLU layers; got {module}"
-                )
-        return layers
+        self._numpy_layers = numpy_layers(net)
 
     def with_backend(self, backend: Backend) -> NetworkPolicy:
         """The same weights, run through ``backend``."""
@@ -222,15 +235,7 @@ class NetworkPolicy(Policy):
     def scores(self, observations: np.ndarray) -> np.ndarray:
         """The network's outputs for (N, input) float32 observations."""
         if self.backend == "numpy":
-            x = observations
-            for layer in self._numpy_layers:
-                if layer.kind == "standardize":
-                    x = (x - layer.a) / layer.b
-                elif layer.kind == "linear":
-                    x = x @ layer.a + layer.b
-                else:
-                    x = np.maximum(x, 0.0)
-            return x
+            return numpy_scores(self._numpy_layers, observations)
         with torch.inference_mode():
             return self.net(torch.from_numpy(observations)).numpy()
 

@@ -1,0 +1,330 @@
+"""Learning to offload among many users: one policy shared by every user, deciding each
+user's task from that user's local observation (``gym_mecoffload.multi.observations``).
+
+* :func:`train_dil`: behaviour cloning of an expert (``exact`` on the tiny tier, ``rollout``
+  or another causal expert elsewhere) on the expert's own episodes, then DAgger rounds in
+  which the expert labels the states the learner visits (every causal expert answers in
+  any state);
+* :func:`train_sb3`: SB3's PPO or DQN with shared parameters, on the VecEnv over users;
+* :func:`distill_student`: the paper's 2 x 32 student per device, distilled from a
+  teacher network with the paper's softened labels on states the teacher visits (no
+  expert needed).
+
+Every learner returns a :class:`UserPolicy`: ``policy(core) -> places`` like the family's
+experts, so the same evaluation runs them all.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3 import DQN, PPO
+from torch import nn
+
+from baselines import config
+from baselines.dil import TrainingHistory, bc_trainer, fit
+from baselines.multi_vec_env import MultiUserVecEnv
+from baselines.networks import (
+    StandardizeExtractor,
+    actor_as_sequential,
+    actor_critic_policy,
+    learn_quietly,
+    observation_statistics,
+)
+from baselines.policies import Standardize, mlp, numpy_layers, numpy_scores
+from gym_mecoffload.core.checks import check_count
+from gym_mecoffload.core.episodes import OBS_HIGH
+from gym_mecoffload.core.objective import Objective
+from gym_mecoffload.multi.core import MultiCore
+from gym_mecoffload.multi.model import MultiScenario, draw_episodes
+from gym_mecoffload.multi.observations import local_observations, local_size
+
+Policy = Callable[[MultiCore], np.ndarray]
+
+
+class UserPolicy:
+    """A network shared by every user: scores the places of a user's task from its local
+    observation (numpy forward pass); users without a task get place 0."""
+
+    def __init__(self, name: str, net: nn.Sequential) -> None:
+        self.name = name
+        self.net = net.eval()
+        self._layers = numpy_layers(net)
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
+    def scores(self, observations: np.ndarray) -> np.ndarray:
+        """(N, 1 + 2S) scores of (N, 10 + 6S) local observations."""
+        return numpy_scores(self._layers, observations)
+
+    def __call__(self, core: MultiCore) -> np.ndarray:
+        observations = local_observations(core)
+        B, U, width = observations.shape
+        places = self.scores(observations.reshape(-1, width)).argmax(axis=-1).reshape(B, U)
+        return np.where(observations[..., 0] > 0, places, 0)
+
+    def __repr__(self) -> str:
+        return f"UserPolicy({self.name!r}, {self.n_parameters} parameters)"
+
+
+def spaces_of(scenario: MultiScenario) -> tuple[gym.spaces.Box, gym.spaces.Discrete]:
+    """A user's observation and action spaces."""
+    box = gym.spaces.Box(0.0, OBS_HIGH, (local_size(scenario.servers),), np.float32)
+    return box, gym.spaces.Discrete(scenario.n_places)
+
+
+def labelled_states(
+    scenario: MultiScenario,
+    actor: Policy,
+    expert: Policy | None,
+    episodes: int,
+    rng: np.random.Generator,
+    objective: str = "latency",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Play ``episodes`` seeded episodes with ``actor`` and return every user's local
+    observation where it had a task (K, 10 + 6S) with ``expert``'s place there (K,) (the
+    actor's own where ``expert`` is None: the actor's states and choices)."""
+    core = MultiCore(scenario, objective, Objective(), episodes)
+    core.reset(draw_episodes(scenario, episodes, rng))
+    observations, labels = [], []
+    while not core.done.any():
+        local = local_observations(core)
+        has = core.current()["has_task"]
+        acted = actor(core)
+        labelled = acted if expert is None or expert is actor else expert(core)
+        observations.append(local[has])
+        labels.append(np.asarray(labelled)[has])
+        core.step(acted)
+    return np.concatenate(observations), np.concatenate(labels).astype(np.int64)
+
+
+@dataclass
+class DilHistory(TrainingHistory):
+    """BC's epoch losses and seconds, and the samples after each DAgger round."""
+
+    samples: list[int] | None = None
+
+
+def train_dil(
+    scenario: MultiScenario,
+    expert: Policy,
+    *,
+    episodes: int,
+    dagger_rounds: int = 2,
+    dagger_episodes: int | None = None,
+    hidden: tuple[int, ...] = config.MULTI_HIDDEN,
+    epochs: int = 20,
+    batch_size: int = config.BC["batch_size"],
+    learning_rate: float = config.BC["learning_rate"],
+    rng: np.random.Generator,
+    name: str = "dil",
+    progress: bool = False,
+) -> tuple[UserPolicy, DilHistory]:
+    """Behaviour cloning of ``expert`` on ``episodes`` of its own episodes, then
+    ``dagger_rounds`` rounds in which the learner plays ``dagger_episodes`` episodes and the
+    expert labels every state it visits; each round refits on all the data so far."""
+    episodes = check_count("episodes", episodes, 1)
+    dagger_rounds = check_count("dagger_rounds", dagger_rounds, 0)
+    dagger_episodes = episodes if dagger_episodes is None else dagger_episodes
+    torch.manual_seed(int(rng.integers(2**31)))
+    observations, actions = labelled_states(scenario, expert, expert, episodes, rng)
+    statistics = observation_statistics(observations, observations.shape[1])
+    network = actor_critic_policy(*spaces_of(scenario), hidden, statistics)
+    history = DilHistory(samples=[len(actions)])
+    with tempfile.TemporaryDirectory() as logdir:
+        for round_ in range(dagger_rounds + 1):
+            if round_ > 0:
+                learner = UserPolicy(name, actor_as_sequential(network))
+                more_obs, more_acts = labelled_states(
+                    scenario, learner, expert, dagger_episodes, rng
+                )
+                observations = np.concatenate([observations, more_obs])
+                actions = np.concatenate([actions, more_acts])
+                history.samples.append(len(actions))
+            trainer = bc_trainer(
+                network,
+                observations,
+                actions,
+                batch_size=min(batch_size, len(actions)),
+                learning_rate=learning_rate,
+                rng=rng,
+                logdir=logdir,
+            )
+            fit(
+                trainer,
+                epochs=epochs,
+                learning_rate=learning_rate,
+                progress=progress,
+                history=history,
+            )
+    return UserPolicy(name, actor_as_sequential(network)), history
+
+
+def train_sb3(
+    scenario: MultiScenario,
+    algorithm: str,
+    *,
+    timesteps: int,
+    hidden: tuple[int, ...] = config.MULTI_HIDDEN,
+    systems: int = config.MULTI_SYSTEMS,
+    reward_mode: str = "absolute",
+    rng: np.random.Generator,
+    progress: bool = False,
+) -> tuple[UserPolicy, TrainingHistory]:
+    """SB3's ``"ppo"`` or ``"dqn"`` with one network shared by every user of ``systems``
+    systems (``timesteps`` user-decisions); returns its greedy policy."""
+    if algorithm not in ("ppo", "dqn"):
+        raise ValueError(f"algorithm must be 'ppo' or 'dqn'; got {algorithm!r}")
+    timesteps = check_count("timesteps", timesteps, 1)
+    seed = int(rng.integers(2**31))
+    env = MultiUserVecEnv(systems, seed=seed, scenario=scenario, reward_mode=reward_mode)
+    # Standardise with the statistics of states a random dispatcher visits.
+    sample, _ = labelled_states(scenario, _random(rng), None, 16, rng)
+    statistics = observation_statistics(sample, sample.shape[1])
+    extractor = {
+        "features_extractor_class": StandardizeExtractor,
+        "features_extractor_kwargs": statistics,
+        "activation_fn": nn.ReLU,
+    }
+    if algorithm == "ppo":
+        model = PPO(
+            "MlpPolicy",
+            env,
+            **config.MULTI_PPO,
+            policy_kwargs={"net_arch": {"pi": list(hidden), "vf": list(hidden)}, **extractor},
+            seed=seed,
+            device="cpu",
+            verbose=0,
+        )
+    else:
+        model = DQN(
+            "MlpPolicy",
+            env,
+            **config.MULTI_DQN,
+            policy_kwargs={"net_arch": list(hidden), **extractor},
+            seed=seed,
+            device="cpu",
+            verbose=0,
+        )
+    seconds = learn_quietly(model, timesteps, progress=progress)
+    if algorithm == "ppo":
+        net = actor_as_sequential(model.policy)
+    else:
+        q_net = model.q_net
+        net = copy.deepcopy(nn.Sequential(q_net.features_extractor.standardize, *q_net.q_net)).cpu()
+    return UserPolicy(algorithm, net), TrainingHistory(seconds=seconds)
+
+
+def _random(rng: np.random.Generator) -> Policy:
+    def policy(core: MultiCore) -> np.ndarray:
+        return rng.integers(0, core.scenario.n_places, size=(core.size, core.scenario.users))
+
+    return policy
+
+
+def distill_student(
+    teacher: UserPolicy,
+    scenario: MultiScenario,
+    *,
+    episodes: int,
+    hidden: tuple[int, ...] = config.STUDENT_HIDDEN,
+    temperature: float = config.TEMPERATURE,
+    epochs: int = 30,
+    batch_size: int = 256,
+    learning_rate: float = 2e-3,
+    rng: np.random.Generator,
+    name: str = "kd_student",
+) -> tuple[UserPolicy, TrainingHistory]:
+    """The paper's KD: a ``hidden`` student fitted to the teacher's softened distribution
+    ``softmax(log p / T)`` (the paper's Sec. 4, T = 5) on the states the teacher visits in
+    ``episodes`` episodes (cross-entropy to the soft labels)."""
+    started = time.perf_counter()
+    torch.manual_seed(int(rng.integers(2**31)))
+    observations, _ = labelled_states(scenario, teacher, None, episodes, rng)
+    logits = torch.as_tensor(teacher.scores(observations), dtype=torch.float32)
+    soft = torch.softmax(torch.log_softmax(logits, dim=-1) / temperature, dim=-1)
+    x = torch.as_tensor(observations)
+    student = nn.Sequential(
+        Standardize.fit(observations), *mlp(observations.shape[1], hidden, scenario.n_places)
+    )
+    optimiser = torch.optim.Adam(student.parameters(), lr=learning_rate)
+    history = TrainingHistory()
+    generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        losses = []
+        for start in range(0, len(x), batch_size):
+            batch = order[start : start + batch_size]
+            loss = -(soft[batch] * torch.log_softmax(student(x[batch]), dim=-1)).sum(-1).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            losses.append(float(loss.detach()))
+        history.epoch_loss.append(float(np.mean(losses)))
+    history.seconds = time.perf_counter() - started
+    return UserPolicy(name, student), history
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A policy on seeded test episodes: per-episode figures (E,), and its decision time."""
+
+    cost_per_task: np.ndarray  # the objective's cost per task (class-weighted s for latency)
+    latency_mean: np.ndarray  # s, over tasks not dropped
+    latency_p95: np.ndarray  # s
+    misses_per_1000: np.ndarray
+    drops_per_1000: np.ndarray
+    microseconds_per_task: float  # deciding one system's slot at a time, per task
+
+
+def evaluate(
+    policy: Policy, scenario: MultiScenario, episodes: int, seed: int, objective: str = "latency"
+) -> Evaluation:
+    """``policy`` on ``episodes`` episodes drawn from ``numpy.random.default_rng(seed)``
+    (the same test episodes for every policy given the same seed)."""
+    from gym_mecoffload.multi.episodes import nearest_rank
+
+    core = MultiCore(scenario, objective, Objective(), episodes)
+    core.reset(draw_episodes(scenario, episodes, np.random.default_rng(seed)))
+    while not core.done.any():
+        core.step(policy(core))
+    tasks = (core.record_place >= 0).reshape(episodes, -1).sum(axis=-1)
+    per = np.maximum(tasks, 1)
+    latency = core.record_latency.reshape(episodes, -1)
+    done = np.isfinite(latency)
+    return Evaluation(
+        cost_per_task=core.record_cost.reshape(episodes, -1).sum(axis=-1) / per,
+        latency_mean=np.where(done, latency, 0.0).sum(axis=-1) / np.maximum(done.sum(axis=-1), 1),
+        latency_p95=nearest_rank(latency, 0.95),
+        misses_per_1000=1000 * core.record_missed.reshape(episodes, -1).sum(axis=-1) / per,
+        drops_per_1000=1000 * core.record_dropped.reshape(episodes, -1).sum(axis=-1) / per,
+        microseconds_per_task=decision_microseconds(policy, scenario, seed),
+    )
+
+
+def decision_microseconds(
+    policy: Policy, scenario: MultiScenario, seed: int, slots: int = 20
+) -> float:
+    """Online decision time per task: one system's slot decided at a time (as a device or
+    a dispatcher would), median over ``slots`` slots, divided by the slot's tasks."""
+    core = MultiCore(scenario, "latency", Objective(), 1)
+    core.reset(draw_episodes(scenario, 1, np.random.default_rng(seed + 1)))
+    times = []
+    while not core.done.any() and len(times) < slots:
+        tasks = int(core.current()["has_task"].sum())
+        started = time.perf_counter()
+        places = policy(core)
+        seconds = time.perf_counter() - started
+        if tasks:
+            times.append(seconds / tasks)
+        core.step(places)
+    return 1e6 * float(np.median(times)) if times else float("nan")
