@@ -78,3 +78,11 @@ def test_relative_links_lead_somewhere(page):
         if not (page.parent / t).exists() and (page.parent / t).resolve() not in generated
     ]
     assert not missing
+
+
+def test_test_files_have_unique_names():
+    # pytest imports test files by their basename (rootdir-relative "prepend" mode): two
+    # folders with the same test file name fail at collection, in CI only if the local
+    # run happened to collect one of them alone.
+    names = [path.name for path in Path(__file__).parent.rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
