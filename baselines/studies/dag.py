@@ -63,6 +63,12 @@ from baselines.dil import TrainingHistory, clone, fit
 from baselines.evaluation import online_times_us, pin_threads
 from baselines.networks import StandardizeExtractor, learn_quietly, observation_statistics
 from baselines.policies import NetworkPolicy, Standardize, mlp
+from baselines.studies.intervals import (
+    BOOTSTRAP_SEED,
+    LEVEL,
+    RESAMPLES,
+    confidence_interval,
+)
 from baselines.studies.plots import dag_ratios
 from baselines.studies.sweeps import add_executor_arguments, executor_from, log, run_parts
 from gym_mecoffload.core.topology import N_PLACES
@@ -89,10 +95,6 @@ LEARNED = ("dil_seq", "dqn", "kd_student")
 MIXTURE = ("dil_seq_mix", "kd_student_mix")
 DIL_HIDDEN = (256, 256, 256)
 SEEDS = 3  # training seeds per learner
-# The intervals: percentile intervals of a seeded bootstrap of the mean.
-RESAMPLES = 2_000
-LEVEL = 0.95
-BOOTSTRAP_SEED = 0
 # The heuristics the learners must not fall behind off their training distribution.
 BEST_HEURISTICS = ("heft", "local")
 # The issue's targets in distribution (n = 20, no contention): makespan over the expert's.
@@ -433,52 +435,6 @@ def train_dqn_dag(
 def _delay_ms(decide_one: Callable[[DagBatch], object], singles: list[DagBatch]) -> float:
     """Median milliseconds to decide one task (tasks sliced beforehand, one at a time)."""
     return float(np.median(online_times_us(decide_one, singles)) / 1e3)
-
-
-def bootstrap_means(
-    values: np.ndarray,
-    resamples: int = RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-    *,
-    same_dags: bool = True,
-) -> np.ndarray:
-    """The bootstrap distribution (``resamples``,) of the mean of ``values`` (seeds, test
-    DAGs), two-level: each resample draws as many seeds with replacement, then as many
-    test DAGs with replacement, and averages what it drew. With one seed it is the
-    ordinary bootstrap over test DAGs.
-
-    Every seed places the same test DAGs, so by default (``same_dags``) one draw of test
-    DAGs serves all the drawn seeds: a hard DAG stays hard for every seed. Drawing them
-    anew within each seed (``same_dags=False``) would count S seeds' placements of one
-    test set as S times as many independent DAGs, narrowing the DAGs' share of the
-    interval by about the square root of S.
-    """
-    values = np.asarray(values, dtype=float)
-    if values.ndim != 2 or values.size == 0:
-        raise ValueError(f"values must be a non-empty (seeds, test DAGs) array; got {values.shape}")
-    rng = np.random.default_rng(seed)
-    seeds, items = values.shape
-    picked = rng.integers(seeds, size=(resamples, seeds, 1))
-    within = rng.integers(items, size=(resamples, 1 if same_dags else seeds, items))
-    return values[picked, within].mean(axis=(1, 2))
-
-
-def confidence_interval(
-    values: np.ndarray,
-    level: float = LEVEL,
-    resamples: int = RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-    *,
-    same_dags: bool = True,
-) -> tuple[float, float, float]:
-    """The mean of ``values`` (seeds, test DAGs) and the ``level`` percentile interval of
-    its two-level bootstrap (:func:`bootstrap_means`)."""
-    means = bootstrap_means(values, resamples, seed, same_dags=same_dags)
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(means, [tail, 100 - tail])
-    mean = float(np.mean(values))
-    # The interval holds the mean but for rounding (equal values summed in another order).
-    return mean, min(float(low), mean), max(float(high), mean)
 
 
 def summarise(costs: np.ndarray, data: DagDataset) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 
 from baselines.evaluation import pin_threads
 from baselines.studies import dag as study
+from baselines.studies import intervals
 from gym_mecoffload.dag import cost
 from gym_mecoffload.dag import solvers as dag_solvers
 from gym_mecoffload.dag.data import generate_dag_dataset
@@ -134,16 +135,16 @@ def test_target_verdicts_compare_the_interval():
 
 def test_the_interval_of_equal_values_has_no_width():
     for value in (0.5, 1.1):
-        mean, low, high = study.confidence_interval(np.full((3, 40), value))
+        mean, low, high = intervals.confidence_interval(np.full((3, 40), value))
         assert low <= mean <= high
         assert mean == pytest.approx(value, abs=1e-12) and high - low < 1e-12
 
 
 def test_with_one_seed_the_two_level_bootstrap_is_the_ordinary_one():
     values = np.random.default_rng(5).lognormal(0.1, 0.2, size=(1, 300))
-    mean, low, high = study.confidence_interval(values)
+    mean, low, high = intervals.confidence_interval(values)
     # Both ways of drawing the test DAGs are the same draw with one seed.
-    assert (mean, low, high) == study.confidence_interval(values, same_dags=False)
+    assert (mean, low, high) == intervals.confidence_interval(values, same_dags=False)
     # The ordinary percentile bootstrap, drawn independently and 10 times as often.
     rng = np.random.default_rng(123)
     means = [rng.choice(values[0], size=300).mean() for _ in range(20_000)]
@@ -155,18 +156,18 @@ def test_with_one_seed_the_two_level_bootstrap_is_the_ordinary_one():
 def test_the_bootstrap_draws_seeds_then_dags_as_computed_by_hand():
     # Two seeds of one DAG each: a resample draws two seeds, so its mean is 0, 0.5 or 1
     # with chances 1/4, 1/2, 1/4; the 2.5th and 97.5th percentiles are 0 and 1.
-    assert study.confidence_interval(np.array([[0.0], [1.0]])) == (0.5, 0.0, 1.0)
-    means = study.bootstrap_means(np.array([[0.0, 0.0], [1.0, 1.0]]))
+    assert intervals.confidence_interval(np.array([[0.0], [1.0]])) == (0.5, 0.0, 1.0)
+    means = intervals.bootstrap_means(np.array([[0.0, 0.0], [1.0, 1.0]]))
     shares = [np.mean(means == v) for v in (0.0, 0.5, 1.0)]
     assert np.allclose(shares, [1 / 4, 1 / 2, 1 / 4], atol=0.035)
     # Two seeds placing the same two DAGs alike: one draw of two DAGs serves both seeds,
     # so the mean is k / 2 for k ~ Binomial(2, 1/2). Drawn anew per seed, it would be k / 4
     # for k ~ Binomial(4, 1/2): four independent DAGs where there are two.
     same = np.array([[0.0, 1.0], [0.0, 1.0]])
-    means = study.bootstrap_means(same)
+    means = intervals.bootstrap_means(same)
     shares = [np.mean(means == v) for v in (0.0, 0.5, 1.0)]
     assert np.allclose(shares, [1 / 4, 1 / 2, 1 / 4], atol=0.035)
-    means = study.bootstrap_means(same, same_dags=False)
+    means = intervals.bootstrap_means(same, same_dags=False)
     shares = [np.mean(means == v) for v in (0.0, 0.25, 0.5, 0.75, 1.0)]
     assert np.allclose(shares, np.array([1, 4, 6, 4, 1]) / 16, atol=0.035)
 
