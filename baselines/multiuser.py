@@ -127,6 +127,7 @@ def train_dil(
     learning_rate: float = config.BC["learning_rate"],
     rng: np.random.Generator,
     name: str = "dil",
+    objective: str = "latency",
     progress: bool = False,
 ) -> tuple[UserPolicy, DilHistory]:
     """Behaviour cloning of ``expert`` on ``episodes`` of its own episodes, then
@@ -136,7 +137,7 @@ def train_dil(
     dagger_rounds = check_count("dagger_rounds", dagger_rounds, 0)
     dagger_episodes = episodes if dagger_episodes is None else dagger_episodes
     torch.manual_seed(int(rng.integers(2**31)))
-    observations, actions = labelled_states(scenario, expert, expert, episodes, rng)
+    observations, actions = labelled_states(scenario, expert, expert, episodes, rng, objective)
     statistics = observation_statistics(observations, observations.shape[1])
     network = actor_critic_policy(*spaces_of(scenario), hidden, statistics)
     history = DilHistory(samples=[len(actions)])
@@ -177,6 +178,7 @@ def train_sb3(
     hidden: tuple[int, ...] = config.MULTI_HIDDEN,
     systems: int = config.MULTI_SYSTEMS,
     reward_mode: str = "absolute",
+    objective: str = "latency",
     rng: np.random.Generator,
     progress: bool = False,
 ) -> tuple[UserPolicy, TrainingHistory]:
@@ -186,7 +188,9 @@ def train_sb3(
         raise ValueError(f"algorithm must be 'ppo' or 'dqn'; got {algorithm!r}")
     timesteps = check_count("timesteps", timesteps, 1)
     seed = int(rng.integers(2**31))
-    env = MultiUserVecEnv(systems, seed=seed, scenario=scenario, reward_mode=reward_mode)
+    env = MultiUserVecEnv(
+        systems, seed=seed, scenario=scenario, objective=objective, reward_mode=reward_mode
+    )
     # Standardise with the statistics of states a random dispatcher visits.
     sample, _ = labelled_states(scenario, _random(rng), None, 16, rng)
     statistics = observation_statistics(sample, sample.shape[1])
@@ -243,13 +247,14 @@ def distill_student(
     learning_rate: float = 2e-3,
     rng: np.random.Generator,
     name: str = "kd_student",
+    objective: str = "latency",
 ) -> tuple[UserPolicy, TrainingHistory]:
     """The paper's KD: a ``hidden`` student fitted to the teacher's softened distribution
     ``softmax(log p / T)`` (the paper's Sec. 4, T = 5) on the states the teacher visits in
     ``episodes`` episodes (cross-entropy to the soft labels)."""
     started = time.perf_counter()
     torch.manual_seed(int(rng.integers(2**31)))
-    observations, _ = labelled_states(scenario, teacher, None, episodes, rng)
+    observations, _ = labelled_states(scenario, teacher, None, episodes, rng, objective)
     logits = torch.as_tensor(teacher.scores(observations), dtype=torch.float32)
     soft = torch.softmax(torch.log_softmax(logits, dim=-1) / temperature, dim=-1)
     x = torch.as_tensor(observations)

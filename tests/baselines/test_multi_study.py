@@ -1,0 +1,46 @@
+"""The multi-user study's quick run: every setting's policies and figures, the report and
+the plots, and its settings' loads."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from baselines.studies import multi as study
+
+
+def test_the_settings_have_the_loads_they_are_named_for():
+    for setting in study.settings():
+        if setting.label.startswith("load "):
+            assert setting.scenario.load() == pytest.approx(float(setting.label.split()[1]))
+    big = next(s for s in study.settings() if s.label == "U=50, S=5")
+    assert (big.scenario.users, big.scenario.servers) == (50, 5)
+    assert big.scenario.load() == pytest.approx(0.8)
+
+
+def test_the_quick_study_writes_every_policys_figures(tmp_path):
+    # One setting keeps the default test run short; the others run the same code.
+    results = study.run(tmp_path, sizes=study.QUICK, only=("load 0.8",), progress=False)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved["results"]) == {"load 0.8"}
+    result = results["load 0.8"]
+    rows = study.summary(result)
+    assert set(rows) >= {"rollout", "myopic", "dpp", *study.LEARNERS}
+    for row in rows.values():
+        assert math.isfinite(row["cost"]) and row["ci_low"] <= row["cost"] <= row["ci_high"]
+        # The hindsight bound is below every policy's cost on its episodes.
+        assert row["over_hindsight_bound"] >= 1 - 1e-9
+    for name in study.LEARNERS:
+        assert len(result["policies"][name]) == study.QUICK.seeds
+    assert rows["rollout"]["over_teacher"] == 1.0
+    assert (tmp_path / "results.md").read_text().count("### ") == 1
+    assert (tmp_path / "load.png").stat().st_size > 0 and (
+        tmp_path / "latency.png"
+    ).stat().st_size > 0
+
+
+def test_unknown_settings_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown settings"):
+        study.run(tmp_path, sizes=study.QUICK, only=("huge",), progress=False)
