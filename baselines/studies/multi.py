@@ -96,6 +96,7 @@ class Sizes:
     kd_epochs: int = 30
     sb3_timesteps: int = 200_000
     test_episodes: int = 50
+    tiny_test_episodes: int = 10_000  # the tiny tier's target is over 10,000 episodes
     hindsight_episodes: int = 3
     hindsight_seconds: float = 20.0
     rollout_samples: int = 4
@@ -113,6 +114,7 @@ QUICK = Sizes(
     kd_epochs=4,
     sb3_timesteps=3_000,
     test_episodes=6,
+    tiny_test_episodes=200,
     hindsight_episodes=1,
     hindsight_seconds=2.0,
     rollout_samples=2,
