@@ -42,7 +42,7 @@ test: $(VENV)/.installed $(GYM1_VENV)/.installed
 # then the RLlib example and the env tests on RLlib's gymnasium.
 test-ray: $(VENV)/.installed $(RAY_VENV)/.installed
 	$(VENV)/bin/python -m pytest -m ray tests/ray $(PYTEST_ARGS)
-	$(RAY_VENV)/bin/python -m pytest -m "rllib or not (slow or ray)" tests/ray/test_rllib_example.py tests/env $(PYTEST_ARGS)
+	$(RAY_VENV)/bin/python -m pytest -m "rllib or not (slow or ray)" tests/ray/test_rllib_example.py tests/ray/test_rllib_multi_example.py tests/env $(PYTEST_ARGS)
 
 # The documentation site: warnings (a broken page, a dangling reference, a docstring
 # Sphinx cannot read) fail the build. The env pages and their frames are generated.

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-# rllib_ppo.py needs RLlib's own venv: tests/ray/test_rllib_example.py runs it (make test-ray).
+# The RLlib examples need RLlib's own venv: tests/ray/test_rllib_example.py and
+# test_rllib_multi_example.py run them (make test-ray).
 EXAMPLES = sorted(
     path
     for path in (Path(__file__).parent.parent / "examples").glob("*.py")
-    if path.name != "rllib_ppo.py"
+    if path.name not in ("rllib_ppo.py", "rllib_multi.py")
 )
 # Smaller workloads where a script takes them as arguments.
 ARGUMENTS = {"make_dataset.py": ["2000"]}
