@@ -7,7 +7,7 @@ PIP := --quiet --disable-pip-version-check
 # Long training tests run only with `make test-slow`.
 PYTEST_ARGS ?=
 
-.PHONY: docs test test-ray test-slow benchmark-ray reproduce reproduce-quick compare benchmark benchmark-dag benchmark-vector reward-modes channels channels-quick dag dag-quick lint clean
+.PHONY: docs test test-ray test-slow benchmark-ray reproduce reproduce-quick compare benchmark benchmark-dag benchmark-vector reward-modes channels channels-quick dag dag-quick multi multi-quick lint clean
 
 # torch==2.13.0 first: it is a CPU build here, and a bare `torch` requirement
 # would pull a multi-GB CUDA build.
@@ -90,6 +90,13 @@ channels: $(VENV)/.installed
 
 channels-quick: $(VENV)/.installed
 	$(VENV)/bin/python -m baselines.studies.channels --quick --out results/channels-quick
+
+# The multi-user study (about 22 minutes on 2 cores with two workers; docs/studies/multi.md).
+multi: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.multi --out results/multi --executor local --workers 2
+
+multi-quick: $(VENV)/.installed
+	$(VENV)/bin/python -m baselines.multi --quick --out results/multi-quick
 
 dag: $(VENV)/.installed
 	$(VENV)/bin/python -m baselines.studies.dag --out results/dag

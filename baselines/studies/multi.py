@@ -292,14 +292,23 @@ def plot(results: dict[str, dict[str, Any]], out: Path) -> list[Path]:
     if loads:
         figure, ax = plt.subplots(figsize=(7, 4))
         names = list(results[loads[0]]["policies"])
-        for name in names:
+        colours = plt.get_cmap("tab20").colors
+        for k, name in enumerate(names):
             x = [results[label]["load"] for label in loads]
             y = [summary(results[label])[name]["cost"] for label in loads]
-            ax.plot(x, y, marker="o", label=name)
+            learner = name in LEARNERS
+            ax.plot(
+                x,
+                y,
+                marker="s" if learner else "o",
+                linestyle="--" if learner else "-",
+                color=colours[k % len(colours)],
+                label=name,
+            )
         ax.set_xlabel("load (offered cycles / edge capacity)")
         ax.set_ylabel("cost per task (class-weighted s)")
         ax.set_yscale("log")
-        ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, ncol=2, title="dashed: learned", title_fontsize=7)
         figure.tight_layout()
         paths.append(out / "load.png")
         figure.savefig(paths[-1], dpi=120)
