@@ -44,3 +44,23 @@ def test_the_quick_study_writes_every_policys_figures(tmp_path):
 def test_unknown_settings_are_refused(tmp_path):
     with pytest.raises(ValueError, match="unknown settings"):
         study.run(tmp_path, sizes=study.QUICK, only=("huge",), progress=False)
+
+
+@pytest.mark.slow
+def test_the_multi_user_targets_at_full_size():
+    """The issue's targets at the study's full sizes (about 20 minutes): dil within 2% of
+    exact on the tiny tier and within 5% of its rollout teacher at both loads, and better
+    than myopic and dpp there; the student within 10% of its teacher and 100x faster than
+    the rollout. docs/studies/multi.md has the measured run, which misses the dil targets."""
+    sizes = study.Sizes()
+    tiny = study.summary(study.run_setting(study.settings()[0], sizes))
+    assert tiny["dil"]["over_teacher"] <= 1.02
+    for setting in study.settings()[1:3]:
+        rows = study.summary(study.run_setting(setting, sizes))
+        assert rows["dil"]["over_teacher"] <= 1.05
+        assert rows["dil"]["cost"] < min(rows["myopic"]["cost"], rows["dpp"]["cost"])
+        assert rows["kd_student"]["cost"] <= 1.10 * rows["dil"]["cost"]
+        speedup = (
+            rows["rollout"]["microseconds_per_task"] / rows["kd_student"]["microseconds_per_task"]
+        )
+        assert speedup >= 100
