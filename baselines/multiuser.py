@@ -44,7 +44,12 @@ from gym_mecoffload.core.episodes import OBS_HIGH
 from gym_mecoffload.core.objective import Objective
 from gym_mecoffload.multi.core import MultiCore
 from gym_mecoffload.multi.model import MultiScenario, draw_episodes
-from gym_mecoffload.multi.observations import local_observations, local_size
+from gym_mecoffload.multi.observations import (
+    global_size,
+    global_state,
+    local_observations,
+    local_size,
+)
 
 Policy = Callable[[MultiCore], np.ndarray]
 
@@ -76,8 +81,28 @@ class UserPolicy:
         return f"UserPolicy({self.name!r}, {self.n_parameters} parameters)"
 
 
-def spaces_of(scenario: MultiScenario) -> tuple[gym.spaces.Box, gym.spaces.Discrete]:
-    """A user's observation and action spaces."""
+class DispatcherPolicy(UserPolicy):
+    """The central variant: one network that places every user's task from the global
+    state (``U`` heads of ``1 + 2S`` scores); users without a task get place 0."""
+
+    def __call__(self, core: MultiCore) -> np.ndarray:
+        sc = core.scenario
+        scores = self.scores(global_state(core)).reshape(core.size, sc.users, sc.n_places)
+        return np.where(core.current()["has_task"], scores.argmax(axis=-1), 0)
+
+
+VIEWS = ("local", "central")
+
+
+def spaces_of(
+    scenario: MultiScenario, view: str = "local"
+) -> tuple[gym.spaces.Box, gym.spaces.Space]:
+    """A user's observation and action spaces (``"local"``), or the dispatcher's
+    (``"central"``: the global state, a place per user)."""
+    if view == "central":
+        size = global_size(scenario.users, scenario.servers)
+        box = gym.spaces.Box(0.0, OBS_HIGH, (size,), np.float32)
+        return box, gym.spaces.MultiDiscrete([scenario.n_places] * scenario.users)
     box = gym.spaces.Box(0.0, OBS_HIGH, (local_size(scenario.servers),), np.float32)
     return box, gym.spaces.Discrete(scenario.n_places)
 
@@ -89,20 +114,27 @@ def labelled_states(
     episodes: int,
     rng: np.random.Generator,
     objective: str = "latency",
+    view: str = "local",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Play ``episodes`` seeded episodes with ``actor`` and return every user's local
     observation where it had a task (K, 10 + 6S) with ``expert``'s place there (K,) (the
-    actor's own where ``expert`` is None: the actor's states and choices)."""
+    actor's own where ``expert`` is None: the actor's states and choices); with
+    ``view="central"``, every slot's global state with the places of all users (K, U)."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}; got {view!r}")
     core = MultiCore(scenario, objective, Objective(), episodes)
     core.reset(draw_episodes(scenario, episodes, rng))
     observations, labels = [], []
     while not core.done.any():
-        local = local_observations(core)
         has = core.current()["has_task"]
         acted = actor(core)
-        labelled = acted if expert is None or expert is actor else expert(core)
-        observations.append(local[has])
-        labels.append(np.asarray(labelled)[has])
+        labelled = np.asarray(acted if expert is None or expert is actor else expert(core))
+        if view == "central":
+            observations.append(global_state(core))
+            labels.append(np.where(has, labelled, 0))
+        else:
+            observations.append(local_observations(core)[has])
+            labels.append(labelled[has])
         core.step(acted)
     return np.concatenate(observations), np.concatenate(labels).astype(np.int64)
 
@@ -128,25 +160,31 @@ def train_dil(
     rng: np.random.Generator,
     name: str = "dil",
     objective: str = "latency",
+    view: str = "local",
     progress: bool = False,
 ) -> tuple[UserPolicy, DilHistory]:
     """Behaviour cloning of ``expert`` on ``episodes`` of its own episodes, then
     ``dagger_rounds`` rounds in which the learner plays ``dagger_episodes`` episodes and the
-    expert labels every state it visits; each round refits on all the data so far."""
+    expert labels every state it visits; each round refits on all the data so far.
+    ``view="central"`` learns the dispatcher's policy on the global state instead
+    (:class:`DispatcherPolicy`)."""
+    policy_class = DispatcherPolicy if view == "central" else UserPolicy
     episodes = check_count("episodes", episodes, 1)
     dagger_rounds = check_count("dagger_rounds", dagger_rounds, 0)
     dagger_episodes = episodes if dagger_episodes is None else dagger_episodes
     torch.manual_seed(int(rng.integers(2**31)))
-    observations, actions = labelled_states(scenario, expert, expert, episodes, rng, objective)
+    observations, actions = labelled_states(
+        scenario, expert, expert, episodes, rng, objective, view
+    )
     statistics = observation_statistics(observations, observations.shape[1])
-    network = actor_critic_policy(*spaces_of(scenario), hidden, statistics)
+    network = actor_critic_policy(*spaces_of(scenario, view), hidden, statistics)
     history = DilHistory(samples=[len(actions)])
     with tempfile.TemporaryDirectory() as logdir:
         for round_ in range(dagger_rounds + 1):
             if round_ > 0:
-                learner = UserPolicy(name, actor_as_sequential(network))
+                learner = policy_class(name, actor_as_sequential(network))
                 more_obs, more_acts = labelled_states(
-                    scenario, learner, expert, dagger_episodes, rng
+                    scenario, learner, expert, dagger_episodes, rng, objective, view
                 )
                 observations = np.concatenate([observations, more_obs])
                 actions = np.concatenate([actions, more_acts])
@@ -167,7 +205,7 @@ def train_dil(
                 progress=progress,
                 history=history,
             )
-    return UserPolicy(name, actor_as_sequential(network)), history
+    return policy_class(name, actor_as_sequential(network)), history
 
 
 def train_sb3(

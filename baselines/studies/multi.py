@@ -12,7 +12,8 @@ Settings (SPEC-MULTI; :data:`SETTINGS`):
   the teacher is ``rollout``.
 
 On each: the teacher, ``myopic``, ``dpp``, the heuristics, and the learners, each trained
-with several seeds: ``dil`` (BC of the teacher, then DAgger), ``kd_student`` (the 2 x 32
+with several seeds: ``dil`` (BC of the teacher, then DAgger), ``dil_central`` (the same
+from the dispatcher's global state, placing every user's task at once), ``kd_student`` (the 2 x 32
 network distilled from ``dil`` with the paper's softened labels, no expert), SB3's ``ppo``
 and ``dqn`` (shared parameters, the same number of user-decisions each). Every policy plays
 the same seeded test episodes, drawn from a stream no learner trains on. Figures: the
@@ -48,7 +49,7 @@ from gym_mecoffload.multi.hindsight import hindsight
 from gym_mecoffload.multi.model import MultiScenario, draw_episodes, make_scenario
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
-LEARNERS = ("dil", "kd_student", "ppo", "dqn")
+LEARNERS = ("dil", "kd_student", "ppo", "dqn", "dil_central")
 FIXED = ("myopic", "dpp", *HEURISTICS)
 TEST_SEED = 987_654  # the test episodes' stream; training draws from the seeds' own
 LOADS = (0.5, 0.8)
@@ -198,6 +199,25 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
             )
             seconds[algorithm] += history.seconds
             learned[algorithm] = policy
+        # The central variant: the same expert labels, the dispatcher's global state, U
+        # times the epochs (a sample is a slot of U decisions: the same gradient steps per
+        # labelled decision). Drawn last, so the other learners' draws are unchanged.
+        log(f"{setting.label}: seed {seed}, dil_central")
+        central, history = train_dil(
+            sc,
+            teacher_of(setting, sizes, seed=200 + seed),
+            episodes=sizes.teacher_episodes,
+            dagger_rounds=sizes.dagger_rounds,
+            dagger_episodes=sizes.dagger_episodes,
+            epochs=sizes.bc_epochs * sc.users,
+            rng=rng,
+            name="dil_central",
+            objective=objective,
+            view="central",
+            progress=progress,
+        )
+        seconds["dil_central"] += history.seconds
+        learned["dil_central"] = central
         for name, policy in learned.items():
             out["policies"][name].append(_figures(test(policy)))
     out["train_seconds"] = {name: s / sizes.seeds for name, s in seconds.items()}

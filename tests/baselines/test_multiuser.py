@@ -72,3 +72,25 @@ def test_a_user_policy_places_nothing_for_users_without_a_task(dil):
     places = dil(core)
     assert (places[~core.current()["has_task"]] == 0).all()
     assert places.shape == (8, 4) and places.max() < SC.n_places
+
+
+def test_the_expert_labels_under_the_objective_in_every_dagger_round():
+    seen = []
+    myopic = make_policy("myopic")
+
+    def expert(core):
+        seen.append(core.objective)
+        return myopic(core)
+
+    train_dil(SC, expert, episodes=4, dagger_rounds=2, dagger_episodes=2, epochs=1,
+              batch_size=64, rng=np.random.default_rng(4), objective="aoi")  # fmt: skip
+    assert seen and set(seen) == {"aoi"}
+
+
+def test_the_central_variant_places_every_users_task_from_the_global_state(baselines):
+    policy, history = train_dil(
+        SC, make_policy("myopic"), episodes=48, dagger_rounds=1, epochs=10 * SC.users,
+        rng=np.random.default_rng(5), view="central",
+    )  # fmt: skip
+    assert history.samples[0] == 48 * SC.horizon  # one sample per slot
+    learned(policy, baselines)
