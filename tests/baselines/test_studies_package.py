@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent.parent
-STUDIES = ("reproduce", "channels", "dag", "reward_modes")
+STUDIES = ("reproduce", "channels", "dag", "reward_modes", "multi")
 FORWARDERS = (*STUDIES, "sweeps", "plots")  # modules of baselines/ that forward to a study's
 
 # Run in a fresh interpreter: this one has long since imported numpy and matplotlib.
