@@ -200,3 +200,10 @@ def read_objective(arrays: dict[str, np.ndarray]) -> Objective:
             f"objective must be a scalar of kind 'U'; got dtype {name.dtype} and shape {name.shape}"
         )
     return Objective(str(name), *constants.tolist())
+
+
+def check_format_version(arrays: dict[str, np.ndarray], expected: int) -> None:
+    """A ValueError unless the ``format_version`` member is the integer ``expected``."""
+    version = arrays["format_version"]
+    if version.shape != () or version.dtype.kind not in "iu" or version != expected:
+        raise ValueError(f"format_version must be {expected}")

@@ -21,7 +21,13 @@ from gym_mecoffload.dag.graphs import DagGenerator
 from gym_mecoffload.dag.model import DAG_FIELDS, DagBatch, check_decisions_dag, cost
 from gym_mecoffload.dag.solvers import MILP_GAP
 from gym_mecoffload.executors import Executor, as_executor, run_dataset_shards
-from gym_mecoffload.io import atomic_write, objective_members, read_npz, read_objective
+from gym_mecoffload.io import (
+    atomic_write,
+    check_format_version,
+    objective_members,
+    read_npz,
+    read_objective,
+)
 
 _FORMAT_VERSION = 1
 _MEMBERS = {
@@ -186,9 +192,7 @@ class DagDataset:
         """Read a dataset written by :meth:`save`, failing closed as ``OffloadDataset.load``."""
         arrays = read_npz(Path(path), "DAG dataset", lambda _: _MEMBERS)
         try:
-            version = arrays["format_version"]
-            if version.shape != () or version.dtype.kind not in "iu" or version != _FORMAT_VERSION:
-                raise ValueError(f"format_version must be {_FORMAT_VERSION}")
+            check_format_version(arrays, _FORMAT_VERSION)
             contention = arrays["contention"]
             if contention.shape != () or contention.dtype != bool:
                 raise ValueError("contention must be a bool")

@@ -19,7 +19,7 @@ import numpy as np
 from gym_mecoffload.core.checks import check_count
 from gym_mecoffload.core.objective import Objective
 from gym_mecoffload.executors import Executor, as_executor, run_dataset_shards
-from gym_mecoffload.io import atomic_write, read_npz
+from gym_mecoffload.io import atomic_write, check_format_version, read_npz
 from gym_mecoffload.multi.core import MultiCore
 from gym_mecoffload.multi.experts import EXPERTS, HEURISTICS, Rollout, Sequential, make_policy
 from gym_mecoffload.multi.model import MultiScenario, draw_episodes
@@ -147,9 +147,7 @@ class MultiDataset:
         """Read a dataset written by :meth:`save`; a damaged or forged file is a ValueError."""
         arrays = read_npz(Path(path), "multi-user dataset", lambda _: _MEMBERS)
         try:
-            version = arrays["format_version"]
-            if version.shape != () or version.dtype.kind not in "iu" or version != _FORMAT_VERSION:
-                raise ValueError(f"format_version must be {_FORMAT_VERSION}")
+            check_format_version(arrays, _FORMAT_VERSION)
             expert = arrays["expert"]
             if expert.shape != () or expert.dtype.kind != "U":
                 raise ValueError("expert must be a name")
