@@ -1,17 +1,22 @@
-"""Learning to offload among many users: one policy shared by every user, deciding each
-user's task from that user's local observation (``gym_mecoffload.multi.observations``).
+"""Learning to offload among many users: one policy shared by every user.
+
+Two views of a decision (:data:`VIEWS`): ``"local"``, the user's local observation at the
+slot's start (``gym_mecoffload.multi.observations``: what its device knows), and
+``"central"``, a dispatcher placing the slot's tasks one at a time, each from
+:func:`position_features` (the queues as the earlier placements left them and what each
+place would cost), as the family's sequential experts do.
 
 * :func:`train_dil`: behaviour cloning of an expert (``exact`` on the tiny tier, ``rollout``
   or another causal expert elsewhere) on the expert's own episodes, then DAgger rounds in
   which the expert labels the states the learner visits (every causal expert answers in
-  any state);
+  any state), in either view;
 * :func:`train_sb3`: SB3's PPO or DQN with shared parameters, on the VecEnv over users;
-* :func:`distill_student`: the paper's 2 x 32 student per device, distilled from a
-  teacher network with the paper's softened labels on states the teacher visits (no
-  expert needed).
+* :func:`distill_student`: the paper's 2 x 32 student per device on the local view,
+  distilled from a teacher network (either view) with the paper's softened labels on
+  states the teacher visits (no expert needed).
 
-Every learner returns a :class:`UserPolicy`: ``policy(core) -> places`` like the family's
-experts, so the same evaluation runs them all.
+Every learner returns a :class:`UserPolicy` (or its central :class:`DispatcherPolicy`):
+``policy(core) -> places`` like the family's experts, so the same evaluation runs them all.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -39,17 +45,13 @@ from baselines.networks import (
     observation_statistics,
 )
 from baselines.policies import Standardize, mlp, numpy_layers, numpy_scores
-from gym_mecoffload.core.checks import check_count
+from gym_mecoffload.core.checks import GIGA, check_count
 from gym_mecoffload.core.episodes import OBS_HIGH
 from gym_mecoffload.core.objective import Objective
-from gym_mecoffload.multi.core import MultiCore
+from gym_mecoffload.multi.core import MultiCore, OpenSlot
+from gym_mecoffload.multi.experts import TIME, Sequential
 from gym_mecoffload.multi.model import MultiScenario, draw_episodes
-from gym_mecoffload.multi.observations import (
-    global_size,
-    global_state,
-    local_observations,
-    local_size,
-)
+from gym_mecoffload.multi.observations import local_observations, local_size
 
 Policy = Callable[[MultiCore], np.ndarray]
 
@@ -81,14 +83,55 @@ class UserPolicy:
         return f"UserPolicy({self.name!r}, {self.n_parameters} parameters)"
 
 
-class DispatcherPolicy(UserPolicy):
-    """The central variant: one network that places every user's task from the global
-    state (``U`` heads of ``1 + 2S`` scores); users without a task get place 0."""
+def position_size(servers: int) -> int:
+    """Entries of the dispatcher's features of one position (:func:`position_features`)."""
+    return local_size(servers) + 2 * (1 + 2 * servers) + 2
 
-    def __call__(self, core: MultiCore) -> np.ndarray:
-        sc = core.scenario
-        scores = self.scores(global_state(core)).reshape(core.size, sc.users, sc.n_places)
-        return np.where(core.current()["has_task"], scores.argmax(axis=-1), 0)
+
+def position_features(plan: MultiCore, slot: OpenSlot, i: int) -> np.ndarray:
+    """(B, 14 + 10S) what the central dispatcher sees when it places position ``i`` of the
+    slot, the earlier positions booked on ``plan``: the user's local observation on the
+    queues as booked so far; for each place its cost to this task under the objective (the
+    objective's unit; weighted latency for ``aoi``) and the seconds of work it adds to the
+    place's queue (device CPU; upload plus edge run; upload to the cloud), in slots; then the
+    tasks left in the slot after this one and their cycles (Gcycles)."""
+    bi = np.arange(plan.size)
+    user = slot.seq[:, i]
+    own = local_observations(plan)[bi, user]
+    dt = plan.scenario.slot_seconds
+    costs, work = [], []
+    for p in range(plan.scenario.n_places):
+        booking = plan.evaluate(slot, i, np.full(plan.size, p))
+        costs.append(plan.booking_cost(slot, booking))
+        times = np.nan_to_num(booking.times)
+        device = times[:, TIME["device_end"]] - times[:, TIME["device_start"]]
+        upload = times[:, TIME["upload_end"]] - times[:, TIME["upload_start"]]
+        run = times[:, TIME["run_end"]] - times[:, TIME["run_start"]]
+        work.append((device + upload + run) / dt)
+    later = np.arange(slot.seq.shape[1])[None, :] > i
+    left = later & slot.by_position["has_task"]
+    rest = np.stack(
+        [left.sum(axis=1), np.where(left, slot.by_position["cycles"], 0.0).sum(axis=1) / GIGA],
+        axis=-1,
+    )
+    return np.concatenate(
+        [own, np.stack(costs, axis=-1), np.stack(work, axis=-1), rest], axis=-1
+    ).astype(np.float32)
+
+
+class DispatcherPolicy(UserPolicy, Sequential):
+    """The central variant: a dispatcher that places the slot's tasks in placement order,
+    each from :func:`position_features` (the queues as the earlier placements left them and
+    what each place would cost), as the sequential experts do; users without a task get
+    place 0."""
+
+    __call__ = Sequential.__call__
+
+    def choose(self, plan: MultiCore, slot: OpenSlot, i: int) -> np.ndarray:
+        return self.scores(position_features(plan, slot, i)).argmax(axis=-1)
+
+    def __repr__(self) -> str:
+        return f"DispatcherPolicy({self.name!r}, {self.n_parameters} parameters)"
 
 
 VIEWS = ("local", "central")
@@ -96,15 +139,22 @@ VIEWS = ("local", "central")
 
 def spaces_of(
     scenario: MultiScenario, view: str = "local"
-) -> tuple[gym.spaces.Box, gym.spaces.Space]:
-    """A user's observation and action spaces (``"local"``), or the dispatcher's
-    (``"central"``: the global state, a place per user)."""
-    if view == "central":
-        size = global_size(scenario.users, scenario.servers)
-        box = gym.spaces.Box(0.0, OBS_HIGH, (size,), np.float32)
-        return box, gym.spaces.MultiDiscrete([scenario.n_places] * scenario.users)
-    box = gym.spaces.Box(0.0, OBS_HIGH, (local_size(scenario.servers),), np.float32)
+) -> tuple[gym.spaces.Box, gym.spaces.Discrete]:
+    """A user's observation and action spaces (``"local"``), or the dispatcher's for one
+    position (``"central"``: :func:`position_features`)."""
+    size = position_size(scenario.servers) if view == "central" else local_size(scenario.servers)
+    box = gym.spaces.Box(0.0, OBS_HIGH, (size,), np.float32)
     return box, gym.spaces.Discrete(scenario.n_places)
+
+
+class States(NamedTuple):
+    """Labelled states: what the learner sees (K, F), the places (K,), and the user's
+    local observation at the slot's start (K, 10 + 6S): the same as ``observations`` for
+    the local view, what an on-device student sees for the central one."""
+
+    observations: np.ndarray
+    labels: np.ndarray
+    local: np.ndarray
 
 
 def labelled_states(
@@ -115,28 +165,40 @@ def labelled_states(
     rng: np.random.Generator,
     objective: str = "latency",
     view: str = "local",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Play ``episodes`` seeded episodes with ``actor`` and return every user's local
-    observation where it had a task (K, 10 + 6S) with ``expert``'s place there (K,) (the
-    actor's own where ``expert`` is None: the actor's states and choices); with
-    ``view="central"``, every slot's global state with the places of all users (K, U)."""
+) -> States:
+    """Play ``episodes`` seeded episodes with ``actor``; return every task's state with
+    ``expert``'s place for it (the actor's own where ``expert`` is None). The local view's
+    state is the user's local observation; the central view's is
+    :func:`position_features` at the task's position, the slot's earlier positions booked
+    on ``expert``'s places (the expert decides the whole slot; the actor the next slots)."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}; got {view!r}")
     core = MultiCore(scenario, objective, Objective(), episodes)
     core.reset(draw_episodes(scenario, episodes, rng))
-    observations, labels = [], []
+    bi = np.arange(episodes)
+    observations, labels, local = [], [], []
     while not core.done.any():
-        has = core.current()["has_task"]
+        start = local_observations(core)
         acted = actor(core)
         labelled = np.asarray(acted if expert is None or expert is actor else expert(core))
         if view == "central":
-            observations.append(global_state(core))
-            labels.append(np.where(has, labelled, 0))
+            plan = core.copy()
+            slot = plan.open_slot()
+            for i in range(int(slot.count.max(initial=0))):
+                active = slot.by_position["has_task"][:, i]
+                user = slot.seq[:, i]
+                observations.append(position_features(plan, slot, i)[active])
+                labels.append(labelled[bi, user][active])
+                local.append(start[bi, user][active])
+                plan.commit(slot, plan.evaluate(slot, i, labelled[bi, user]))
         else:
-            observations.append(local_observations(core)[has])
+            has = core.current()["has_task"]
+            observations.append(start[has])
             labels.append(labelled[has])
         core.step(acted)
-    return np.concatenate(observations), np.concatenate(labels).astype(np.int64)
+    observations = np.concatenate(observations)
+    labels = np.concatenate(labels).astype(np.int64)
+    return States(observations, labels, np.concatenate(local) if local else observations)
 
 
 @dataclass
@@ -173,7 +235,7 @@ def train_dil(
     dagger_rounds = check_count("dagger_rounds", dagger_rounds, 0)
     dagger_episodes = episodes if dagger_episodes is None else dagger_episodes
     torch.manual_seed(int(rng.integers(2**31)))
-    observations, actions = labelled_states(
+    observations, actions, _ = labelled_states(
         scenario, expert, expert, episodes, rng, objective, view
     )
     statistics = observation_statistics(observations, observations.shape[1])
@@ -183,7 +245,7 @@ def train_dil(
         for round_ in range(dagger_rounds + 1):
             if round_ > 0:
                 learner = policy_class(name, actor_as_sequential(network))
-                more_obs, more_acts = labelled_states(
+                more_obs, more_acts, _ = labelled_states(
                     scenario, learner, expert, dagger_episodes, rng, objective, view
                 )
                 observations = np.concatenate([observations, more_obs])
@@ -230,7 +292,7 @@ def train_sb3(
         systems, seed=seed, scenario=scenario, objective=objective, reward_mode=reward_mode
     )
     # Standardise with the statistics of states a random dispatcher visits.
-    sample, _ = labelled_states(scenario, _random(rng), None, 16, rng)
+    sample = labelled_states(scenario, _random(rng), None, 16, rng).observations
     statistics = observation_statistics(sample, sample.shape[1])
     extractor = {
         "features_extractor_class": StandardizeExtractor,
@@ -287,13 +349,16 @@ def distill_student(
     name: str = "kd_student",
     objective: str = "latency",
 ) -> tuple[UserPolicy, TrainingHistory]:
-    """The paper's KD: a ``hidden`` student fitted to the teacher's softened distribution
-    ``softmax(log p / T)`` (the paper's Sec. 4, T = 5) on the states the teacher visits in
-    ``episodes`` episodes (cross-entropy to the soft labels)."""
+    """The paper's KD: a ``hidden`` student on the user's local observation, fitted to the
+    teacher's softened distribution ``softmax(log p / T)`` (the paper's Sec. 4, T = 5) on
+    the states the teacher visits in ``episodes`` episodes (cross-entropy to the soft
+    labels). A :class:`DispatcherPolicy` teacher scores each task from its central view;
+    the student sees only the local observation its device has at the slot's start."""
     started = time.perf_counter()
     torch.manual_seed(int(rng.integers(2**31)))
-    observations, _ = labelled_states(scenario, teacher, None, episodes, rng, objective)
-    logits = torch.as_tensor(teacher.scores(observations), dtype=torch.float32)
+    view = "central" if isinstance(teacher, DispatcherPolicy) else "local"
+    seen, _, observations = labelled_states(scenario, teacher, None, episodes, rng, objective, view)
+    logits = torch.as_tensor(teacher.scores(seen), dtype=torch.float32)
     soft = torch.softmax(torch.log_softmax(logits, dim=-1) / temperature, dim=-1)
     x = torch.as_tensor(observations)
     student = nn.Sequential(

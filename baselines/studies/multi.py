@@ -12,9 +12,12 @@ Settings (SPEC-MULTI; :data:`SETTINGS`):
   the teacher is ``rollout``.
 
 On each: the teacher, ``myopic``, ``dpp``, the heuristics, and the learners, each trained
-with several seeds: ``dil`` (BC of the teacher, then DAgger), ``dil_central`` (the same
-from the dispatcher's global state, placing every user's task at once), ``kd_student`` (the 2 x 32
-network distilled from ``dil`` with the paper's softened labels, no expert), SB3's ``ppo``
+with several seeds: ``dil`` (BC of the teacher, then DAgger, one network shared by the
+users on each user's local observation), ``dil_central`` (the same labels, a dispatcher
+placing the slot's tasks one at a time from what the earlier placements left and what each
+place would cost: :func:`baselines.multiuser.position_features`), ``kd_student`` (the 2 x 32
+network on the device's local observation, distilled from ``dil_central`` with the paper's
+softened labels, no expert), SB3's ``ppo``
 and ``dqn`` (shared parameters, the same number of user-decisions each). Every policy plays
 the same seeded test episodes, drawn from a stream no learner trains on. Figures: the
 cost per task (the objective's unit; class-weighted seconds for latency) with a 95%
@@ -49,7 +52,7 @@ from gym_mecoffload.multi.hindsight import hindsight
 from gym_mecoffload.multi.model import MultiScenario, draw_episodes, make_scenario
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
-LEARNERS = ("dil", "kd_student", "ppo", "dqn", "dil_central")
+LEARNERS = ("dil", "dil_central", "kd_student", "ppo", "dqn")
 FIXED = ("myopic", "dpp", *HEURISTICS)
 TEST_SEED = 987_654  # the test episodes' stream; training draws from the seeds' own
 LOADS = (0.5, 0.8)
@@ -90,10 +93,11 @@ class Sizes:
 
     seeds: int = 3
     teacher_episodes: int = 24  # BC data: the teacher's own episodes
+    exact_teacher_episodes: int = 600  # on the tiny tier, where a label is a table look-up
     dagger_rounds: int = 1
     dagger_episodes: int = 12
     bc_epochs: int = 20
-    kd_episodes: int = 48
+    kd_episodes: int = 192
     kd_epochs: int = 30
     sb3_timesteps: int = 200_000
     test_episodes: int = 50
@@ -108,6 +112,7 @@ class Sizes:
 QUICK = Sizes(
     seeds=2,
     teacher_episodes=4,
+    exact_teacher_episodes=8,
     dagger_rounds=1,
     dagger_episodes=2,
     bc_epochs=4,
@@ -161,23 +166,34 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
     for name in LEARNERS:
         out["policies"][name] = []
     seconds: dict[str, float] = {name: 0.0 for name in LEARNERS}
+    exact = setting.teacher == "exact"
+    bc_episodes = sizes.exact_teacher_episodes if exact else sizes.teacher_episodes
     for seed in range(sizes.seeds):
         rng = np.random.default_rng([seed, 1])
-        log(f"{setting.label}: seed {seed}, dil")
-        dil, history = train_dil(
-            sc,
-            teacher_of(setting, sizes, seed=100 + seed),
-            episodes=sizes.teacher_episodes,
-            dagger_rounds=sizes.dagger_rounds,
-            dagger_episodes=sizes.dagger_episodes,
-            epochs=sizes.bc_epochs,
-            rng=rng,
-            objective=objective,
-            progress=progress,
-        )
-        seconds["dil"] += history.seconds
-        student, history = distill_student(
-            dil,
+        learned = {}
+        for name, view in (("dil", "local"), ("dil_central", "central")):
+            log(f"{setting.label}: seed {seed}, {name}")
+            learned[name], history = train_dil(
+                sc,
+                teacher
+                if exact
+                else teacher_of(
+                    setting, sizes, seed=(100 if view == "local" else 200) + seed
+                ),  # exact: one solve serves every learner
+                episodes=bc_episodes,
+                dagger_rounds=sizes.dagger_rounds,
+                dagger_episodes=bc_episodes * sizes.dagger_episodes // sizes.teacher_episodes,
+                epochs=sizes.bc_epochs,
+                rng=rng,
+                name=name,
+                objective=objective,
+                view=view,
+                progress=progress,
+            )
+            seconds[name] += history.seconds
+        # The on-device student learns from the central teacher, seeing only its local view.
+        learned["kd_student"], history = distill_student(
+            learned["dil_central"],
             sc,
             episodes=sizes.kd_episodes,
             epochs=sizes.kd_epochs,
@@ -185,11 +201,10 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
             objective=objective,
         )
         seconds["kd_student"] += history.seconds
-        learned = {"dil": dil, "kd_student": student}
         for algorithm in ("ppo", "dqn"):
             log(f"{setting.label}: seed {seed}, {algorithm}")
             reward = "relative" if objective == "latency" else "absolute"
-            policy, history = train_sb3(
+            learned[algorithm], history = train_sb3(
                 sc,
                 algorithm,
                 timesteps=sizes.sb3_timesteps,
@@ -198,26 +213,6 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
                 rng=rng,
             )
             seconds[algorithm] += history.seconds
-            learned[algorithm] = policy
-        # The central variant: the same expert labels, the dispatcher's global state, U
-        # times the epochs (a sample is a slot of U decisions: the same gradient steps per
-        # labelled decision). Drawn last, so the other learners' draws are unchanged.
-        log(f"{setting.label}: seed {seed}, dil_central")
-        central, history = train_dil(
-            sc,
-            teacher_of(setting, sizes, seed=200 + seed),
-            episodes=sizes.teacher_episodes,
-            dagger_rounds=sizes.dagger_rounds,
-            dagger_episodes=sizes.dagger_episodes,
-            epochs=sizes.bc_epochs * sc.users,
-            rng=rng,
-            name="dil_central",
-            objective=objective,
-            view="central",
-            progress=progress,
-        )
-        seconds["dil_central"] += history.seconds
-        learned["dil_central"] = central
         for name, policy in learned.items():
             out["policies"][name].append(_figures(test(policy)))
     out["train_seconds"] = {name: s / sizes.seeds for name, s in seconds.items()}

