@@ -129,6 +129,12 @@ QUICK = Sizes(
 )
 
 
+def evaluation_episodes(setting: Setting, sizes: Sizes) -> int:
+    """How many test episodes every policy plays on ``setting`` (the tiny tier's target is
+    over 10,000)."""
+    return sizes.tiny_test_episodes if setting.teacher == "exact" else sizes.test_episodes
+
+
 def teacher_of(setting: Setting, sizes: Sizes, seed: int) -> Any:
     if setting.teacher == "exact":
         return ExactExpert(setting.scenario)
@@ -153,7 +159,11 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
     pin_threads()
     sc, objective = setting.scenario, setting.objective
     test = partial(
-        evaluate, scenario=sc, episodes=sizes.test_episodes, seed=TEST_SEED, objective=objective
+        evaluate,
+        scenario=sc,
+        episodes=evaluation_episodes(setting, sizes),
+        seed=TEST_SEED,
+        objective=objective,
     )
     started = time.perf_counter()
     out: dict[str, Any] = {"load": sc.load(), "teacher": setting.teacher, "policies": {}}

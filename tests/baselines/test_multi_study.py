@@ -35,10 +35,19 @@ def test_the_quick_study_writes_every_policys_figures(tmp_path):
     for name in study.LEARNERS:
         assert len(result["policies"][name]) == study.QUICK.seeds
     assert rows["rollout"]["over_teacher"] == 1.0
+    assert len(result["policies"]["myopic"][0]["cost"]) == study.QUICK.test_episodes
     assert (tmp_path / "results.md").read_text().count("### ") == 1
     assert (tmp_path / "load.png").stat().st_size > 0 and (
         tmp_path / "latency.png"
     ).stat().st_size > 0
+
+
+def test_every_policy_plays_the_tiny_tiers_10000_test_episodes():
+    tiny = next(s for s in study.settings() if s.teacher == "exact")
+    assert study.evaluation_episodes(tiny, study.Sizes()) == 10_000
+    assert (
+        study.evaluation_episodes(study.settings()[1], study.Sizes()) == study.Sizes().test_episodes
+    )
 
 
 def test_unknown_settings_are_refused(tmp_path):
