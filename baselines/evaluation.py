@@ -1,9 +1,11 @@
-"""Decision quality and decision delay of any :class:`~baselines.policies.Policy` (SPEC section 5)."""
+"""Decision quality and decision delay of any :class:`~baselines.policies.Policy` (SPEC
+section 5), and of any multi-user policy on seeded episodes (:func:`evaluate_multi`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,11 @@ from threadpoolctl import threadpool_limits
 
 from baselines.policies import NetworkPolicy, Policy, SolverPolicy
 from gym_mecoffload.chain.data import OffloadDataset
+from gym_mecoffload.core.objective import Objective
 from gym_mecoffload.metrics import evaluate_decisions
+from gym_mecoffload.multi.core import MultiCore
+from gym_mecoffload.multi.episodes import nearest_rank
+from gym_mecoffload.multi.model import MultiScenario, draw_episodes
 from gym_mecoffload.solvers import SINGLE_TASK_SOLVERS
 
 
@@ -133,3 +139,77 @@ def _progress(total: int, description: str, enabled: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=description, disable=not enabled)
+
+
+# The multi-user family: a policy is policy(core) -> places (gym_mecoffload.multi.experts).
+MultiPolicy = Callable[[MultiCore], np.ndarray]
+
+
+@dataclass(frozen=True)
+class MultiEvaluation:
+    """A multi-user policy on seeded test episodes: per-episode figures (E,), and its
+    decision time."""
+
+    cost_per_task: np.ndarray  # the objective's cost per task (class-weighted s for latency)
+    latency_mean: np.ndarray  # s, over tasks not dropped
+    latency_p95: np.ndarray  # s
+    misses_per_1000: np.ndarray
+    drops_per_1000: np.ndarray
+    microseconds_per_task: float  # deciding one system's slot at a time, per task
+
+    def figures(self) -> dict[str, list[float] | float]:
+        """The figures as JSON-ready lists (per test episode) and the decision time."""
+        return {
+            "cost": self.cost_per_task.tolist(),
+            "latency_mean": self.latency_mean.tolist(),
+            "latency_p95": self.latency_p95.tolist(),
+            "misses_per_1000": self.misses_per_1000.tolist(),
+            "drops_per_1000": self.drops_per_1000.tolist(),
+            "microseconds_per_task": self.microseconds_per_task,
+        }
+
+
+def evaluate_multi(
+    policy: MultiPolicy,
+    scenario: MultiScenario,
+    episodes: int,
+    seed: int,
+    objective: str = "latency",
+) -> MultiEvaluation:
+    """``policy`` on ``episodes`` episodes drawn from ``numpy.random.default_rng(seed)``
+    (the same test episodes for every policy given the same seed)."""
+    core = MultiCore(scenario, objective, Objective(), episodes)
+    core.reset(draw_episodes(scenario, episodes, np.random.default_rng(seed)))
+    while not core.done.any():
+        core.step(policy(core))
+    tasks = (core.record_place >= 0).reshape(episodes, -1).sum(axis=-1)
+    per = np.maximum(tasks, 1)
+    latency = core.record_latency.reshape(episodes, -1)
+    done = np.isfinite(latency)
+    return MultiEvaluation(
+        cost_per_task=core.record_cost.reshape(episodes, -1).sum(axis=-1) / per,
+        latency_mean=np.where(done, latency, 0.0).sum(axis=-1) / np.maximum(done.sum(axis=-1), 1),
+        latency_p95=nearest_rank(latency, 0.95),
+        misses_per_1000=1000 * core.record_missed.reshape(episodes, -1).sum(axis=-1) / per,
+        drops_per_1000=1000 * core.record_dropped.reshape(episodes, -1).sum(axis=-1) / per,
+        microseconds_per_task=decision_microseconds(policy, scenario, seed),
+    )
+
+
+def decision_microseconds(
+    policy: MultiPolicy, scenario: MultiScenario, seed: int, slots: int = 20
+) -> float:
+    """Online decision time per task: one system's slot decided at a time (as a device or
+    a dispatcher would), median over ``slots`` slots, divided by the slot's tasks."""
+    core = MultiCore(scenario, "latency", Objective(), 1)
+    core.reset(draw_episodes(scenario, 1, np.random.default_rng(seed + 1)))
+    times = []
+    while not core.done.any() and len(times) < slots:
+        tasks = int(core.current()["has_task"].sum())
+        started = time.perf_counter()
+        places = policy(core)
+        seconds = time.perf_counter() - started
+        if tasks:
+            times.append(seconds / tasks)
+        core.step(places)
+    return 1e6 * float(np.median(times)) if times else float("nan")

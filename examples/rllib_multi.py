@@ -18,11 +18,24 @@ Settings: ``baselines/config.py``.
 Prints each iteration's mean return, then the greedy shared policy's mean cost per task on
 fresh seeded episodes, beside the ``local``, ``random`` and ``myopic`` policies' on the
 same episodes.
+
+    python examples/rllib_multi.py --study DIR [--only LABEL ...] [--seeds N]
+
+adds RLlib's PPO to the multi-user study in ``DIR`` (written by ``python -m
+baselines.multi --out DIR``): on each setting (its scenario, objective and reward as SB3's
+learners there), per training seed, PPO trains for the env steps of SB3's budget (its
+user-decisions over U), with one iteration per SB3 PPO rollout, and plays the study's
+test episodes; the figures go to ``DIR/rllib.json``, which ``python -m baselines.multi
+--out DIR --report`` puts into the study's tables and plots.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,9 +45,12 @@ from ray.rllib.connectors.env_to_module import MeanStdFilter
 from ray.tune.registry import register_env
 
 from baselines import config
+from gym_mecoffload.multi.core import MultiCore
 from gym_mecoffload.multi.experts import agent_actions, make_policy
+from gym_mecoffload.multi.observations import local_observations
 from gym_mecoffload.multi.parallel import MecOffloadMultiParallelEnv
 from gym_mecoffload.ray_cluster import connect_ray
+from gym_mecoffload.report import write_json
 
 ENV_NAME = "gym_mecoffload_multi_parallel"
 POLICY = "shared"
@@ -62,8 +78,18 @@ def _standardise(env: object, spaces: object = None, device: object = None) -> M
     return MeanStdFilter(multi_agent=True)
 
 
-def train(env_config: dict[str, Any], iterations: int, env_runners: int, batch: int) -> object:
-    """An RLlib multi-agent PPO algorithm with one shared policy, trained ``iterations``."""
+def train(
+    env_config: dict[str, Any],
+    env_runners: int,
+    batch: int,
+    *,
+    iterations: int | None = None,
+    env_steps: int | None = None,
+    seed: int = 0,
+) -> tuple[object, int]:
+    """An RLlib multi-agent PPO algorithm with one shared policy, trained ``iterations``
+    times or until it has sampled ``env_steps`` env steps (slots); with the env steps it
+    sampled."""
     register_env(ENV_NAME, make_env)
     ppo = (
         PPOConfig()
@@ -83,18 +109,23 @@ def train(env_config: dict[str, Any], iterations: int, env_runners: int, batch: 
             }
         )
         .rl_module(model_config={"fcnet_hiddens": list(config.RLLIB_HIDDEN)})
-        .debugging(seed=0)
+        .debugging(seed=seed)
     )
     algo = ppo.build_algo()
-    for iteration in range(1, iterations + 1):
+    iteration, sampled = 0, 0
+    while (iterations is not None and iteration < iterations) or (
+        env_steps is not None and sampled < env_steps
+    ):
         result = algo.train()
+        iteration += 1
         runners = result["env_runners"]
+        sampled = int(runners["num_env_steps_sampled_lifetime"])
         print(
             f"iteration {iteration}: mean return {runners['episode_return_mean']:.3f} "
             f"over {runners['num_episodes']} episodes",
             flush=True,
         )
-    return algo
+    return algo, sampled
 
 
 def _observation_filters(algo: object) -> dict[str, Any]:
@@ -107,20 +138,26 @@ def _observation_filters(algo: object) -> dict[str, Any]:
 
 
 def greedy_policy(algo: object):
-    """``act(observations) -> actions``: the shared policy's greedy places, on observations
-    standardised with the training statistics (not updated by the test episodes)."""
+    """``policy(core) -> places`` like the family's experts: the shared policy's greedy
+    place for every user from its local observation (the PettingZoo env's), standardised
+    with the training statistics (not updated by the test episodes)."""
     module = algo.get_module(POLICY)
     filters = _observation_filters(algo)
 
-    def act(observations: dict[str, np.ndarray]) -> dict[str, int]:
-        agents = list(observations)
-        obs = np.stack([filters[a](observations[a], update=False) for a in agents])
+    def policy(core: MultiCore) -> np.ndarray:
+        observations = local_observations(core)
+        B, U, width = observations.shape
+        x = np.stack(
+            [filters[f"user_{u}"](observations[:, u], update=False) for u in range(U)], axis=1
+        )
         with torch.no_grad():
-            out = module.forward_inference({"obs": torch.as_tensor(obs, dtype=torch.float32)})
-        places = out["action_dist_inputs"].argmax(dim=-1).numpy()
-        return {a: int(p) for a, p in zip(agents, places, strict=True)}
+            out = module.forward_inference(
+                {"obs": torch.as_tensor(x.reshape(-1, width), dtype=torch.float32)}
+            )
+        places = out["action_dist_inputs"].argmax(dim=-1).numpy().reshape(B, U)
+        return np.where(observations[..., 0] > 0, places, 0)
 
-    return act
+    return policy
 
 
 def cost_per_task(env_config: dict[str, Any], episodes: int, choose) -> float:
@@ -136,6 +173,59 @@ def cost_per_task(env_config: dict[str, Any], episodes: int, choose) -> float:
         figures = next(iter(infos.values()))["episode"]
         ratios.append(figures["cost"] / max(int(figures["tasks"]), 1))
     return float(np.mean(ratios))
+
+
+def run_study(
+    directory: Path, only: list[str] | None, seeds: int | None, env_runners: int
+) -> dict[str, Any]:
+    """RLlib's PPO on the study's settings in ``directory`` (module doc); writes and
+    returns ``directory/rllib.json`` (earlier settings' entries kept)."""
+    from baselines.evaluation import evaluate_multi
+    from baselines.studies import multi as study
+
+    saved = json.loads((directory / "results.json").read_text())
+    sizes = study.Sizes(**saved["sizes"])
+    labels = list(saved["results"]) if only is None else only
+    known = [s.label for s in study.settings(sizes.horizon)]
+    unknown = sorted(set(labels) - set(known))
+    if unknown:
+        raise ValueError(f"unknown settings {unknown}; known: {known}")
+    chosen = [s for s in study.settings(sizes.horizon) if s.label in labels]
+    path = directory / "rllib.json"
+    out = json.loads(path.read_text()) if path.exists() else {"policy": "rllib_ppo"}
+    out.setdefault("results", {})
+    batch = config.MULTI_PPO["n_steps"] * config.MULTI_SYSTEMS  # env steps per SB3 rollout
+    for setting in chosen:
+        sc = setting.scenario
+        env_config = {
+            "scenario": sc,
+            "objective": setting.objective,
+            "reward_mode": "relative" if setting.objective == "latency" else "absolute",
+        }
+        budget = math.ceil(sizes.sb3_timesteps / sc.users)  # SB3's user-decisions in slots
+        runs, sampled, seconds = [], [], []
+        for seed in range(sizes.seeds if seeds is None else seeds):
+            print(f"{setting.label}: seed {seed}, {budget} env steps", flush=True)
+            started = time.perf_counter()
+            algo, steps = train(env_config, env_runners, batch, env_steps=budget, seed=seed)
+            seconds.append(time.perf_counter() - started)
+            sampled.append(steps)
+            evaluation = evaluate_multi(
+                greedy_policy(algo),
+                sc,
+                study.evaluation_episodes(setting, sizes),
+                study.TEST_SEED,
+                setting.objective,
+            )
+            runs.append(evaluation.figures())
+            algo.stop()
+        out["results"][setting.label] = {
+            "runs": runs,
+            "env_steps": sampled,
+            "train_seconds": float(np.mean(seconds)),
+        }
+        write_json(path, out)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,6 +245,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--address", default=None, help="Ray cluster (default: RAY_ADDRESS or local)"
     )
+    parser.add_argument(
+        "--study", type=Path, default=None, help="the multi-user study's folder (module doc)"
+    )
+    parser.add_argument("--only", nargs="+", default=None, help="with --study: these settings")
+    parser.add_argument("--seeds", type=int, default=None, help="with --study: training seeds")
     args = parser.parse_args(argv)
     for option in (
         "iterations",
@@ -167,6 +262,14 @@ def main(argv: list[str] | None = None) -> None:
     ):
         if getattr(args, option) < 1:
             parser.error(f"--{option.replace('_', '-')} must be >= 1")
+    if args.seeds is not None and args.seeds < 1:
+        parser.error("--seeds must be >= 1")
+    if args.study is not None:
+        if not (args.study / "results.json").is_file():
+            parser.error(f"--study {args.study}: no results.json (run python -m baselines.multi)")
+        connect_ray(args.address, workers=args.env_runners)
+        run_study(args.study, args.only, args.seeds, args.env_runners)
+        return
     env_config = {
         "scenario": "multi",
         "users": args.users,
@@ -179,9 +282,13 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(error))
     # A local Ray instance: one CPU per env runner, the learner in this process.
     connect_ray(args.address, workers=args.env_runners)
-    algo = train(env_config, args.iterations, args.env_runners, args.batch)
-    act = greedy_policy(algo)
-    trained = cost_per_task(env_config, args.test_episodes, lambda env, obs: act(obs))
+    algo, _ = train(env_config, args.env_runners, args.batch, iterations=args.iterations)
+    trained_policy = greedy_policy(algo)
+    trained = cost_per_task(
+        env_config,
+        args.test_episodes,
+        lambda env, obs: agent_actions(trained_policy, env.core, env.agents),
+    )
     algo.stop()
     costs = {}
     for name in BASELINES:

@@ -27,12 +27,15 @@ ratio to the teacher and to the reference (``exact`` on the tiny tier; the ``hin
 MILP's proved lower bound on a few test episodes elsewhere), and the online decision time
 per task (one system's slot at a time, one thread). Writes ``DIR/results.json``,
 ``DIR/results.md``, ``DIR/load.png`` (cost against load) and ``DIR/latency.png`` (the
-latency distribution at load 0.8).
+latency distribution at load 0.8). RLlib's multi-agent PPO joins the tables from its own
+venv: ``examples/rllib_multi.py --study DIR`` then ``python -m baselines.multi --out DIR
+--report`` (:func:`with_rllib`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -41,8 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines.evaluation import pin_threads
-from baselines.multiuser import Evaluation, distill_student, evaluate, train_dil, train_sb3
+from baselines.evaluation import evaluate_multi, pin_threads
 from baselines.studies.intervals import confidence_interval
 from baselines.studies.sweeps import add_executor_arguments, executor_from, log, run_parts
 from gym_mecoffload.executors import SEQUENTIAL, Executor
@@ -53,6 +55,7 @@ from gym_mecoffload.multi.model import MultiScenario, draw_episodes, make_scenar
 from gym_mecoffload.report import markdown_table, write_json, write_text
 
 LEARNERS = ("dil", "dil_central", "kd_student", "ppo", "dqn")
+RLLIB = "rllib_ppo"  # added by examples/rllib_multi.py --study DIR (its own venv)
 FIXED = ("myopic", "dpp", *HEURISTICS)
 TEST_SEED = 987_654  # the test episodes' stream; training draws from the seeds' own
 LOADS = (0.5, 0.8)
@@ -143,23 +146,16 @@ def teacher_of(setting: Setting, sizes: Sizes, seed: int) -> Any:
     return make_policy(setting.teacher)
 
 
-def _figures(evaluation: Evaluation) -> dict[str, Any]:
-    return {
-        "cost": evaluation.cost_per_task.tolist(),
-        "latency_mean": evaluation.latency_mean.tolist(),
-        "latency_p95": evaluation.latency_p95.tolist(),
-        "misses_per_1000": evaluation.misses_per_1000.tolist(),
-        "drops_per_1000": evaluation.drops_per_1000.tolist(),
-        "microseconds_per_task": evaluation.microseconds_per_task,
-    }
-
-
 def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[str, Any]:
     """Every policy on one setting: per policy, per seed, the per-episode figures."""
     pin_threads()
     sc, objective = setting.scenario, setting.objective
+    # torch, SB3 and imitation where the learners train: RLlib's venv (without SB3 and
+    # imitation) reads the settings and the sizes (examples/rllib_multi.py --study).
+    from baselines.multiuser import distill_student, train_dil, train_sb3
+
     test = partial(
-        evaluate,
+        evaluate_multi,
         scenario=sc,
         episodes=evaluation_episodes(setting, sizes),
         seed=TEST_SEED,
@@ -169,10 +165,10 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
     out: dict[str, Any] = {"load": sc.load(), "teacher": setting.teacher, "policies": {}}
     teacher = teacher_of(setting, sizes, seed=1)
     log(f"{setting.label}: the teacher ({setting.teacher}) and the fixed policies")
-    out["policies"][setting.teacher] = [_figures(test(teacher))]
+    out["policies"][setting.teacher] = [test(teacher).figures()]
     for name in FIXED:
         if name != setting.teacher:
-            out["policies"][name] = [_figures(test(make_policy(name)))]
+            out["policies"][name] = [test(make_policy(name)).figures()]
     for name in LEARNERS:
         out["policies"][name] = []
     seconds: dict[str, float] = {name: 0.0 for name in LEARNERS}
@@ -224,7 +220,7 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
             )
             seconds[algorithm] += history.seconds
         for name, policy in learned.items():
-            out["policies"][name].append(_figures(test(policy)))
+            out["policies"][name].append(test(policy).figures())
     out["train_seconds"] = {name: s / sizes.seeds for name, s in seconds.items()}
     out["reference"] = _reference(setting, sizes, teacher)
     out["seconds"] = time.perf_counter() - started
@@ -321,7 +317,7 @@ def plot(results: dict[str, dict[str, Any]], out: Path) -> list[Path]:
         for k, name in enumerate(names):
             x = [results[label]["load"] for label in loads]
             y = [summary(results[label])[name]["cost"] for label in loads]
-            learner = name in LEARNERS
+            learner = name in (*LEARNERS, RLLIB)
             ax.plot(
                 x,
                 y,
@@ -350,6 +346,39 @@ def plot(results: dict[str, dict[str, Any]], out: Path) -> list[Path]:
         figure.savefig(paths[-1], dpi=120)
         plt.close(figure)
     return paths
+
+
+def with_rllib(results: dict[str, dict[str, Any]], out: Path) -> dict[str, dict[str, Any]]:
+    """``results`` with RLlib's PPO from ``out/rllib.json`` where it has run (as a policy
+    :data:`RLLIB` of those settings); refused if it played other test episodes."""
+    path = out / "rllib.json"
+    if not path.exists():
+        return results
+    rllib = json.loads(path.read_text())["results"]
+    merged = {}
+    for label, result in results.items():
+        if label not in rllib:
+            merged[label] = result
+            continue
+        runs = rllib[label]["runs"]
+        episodes = len(result["policies"][result["teacher"]][0]["cost"])
+        if any(len(run["cost"]) != episodes for run in runs):
+            raise ValueError(
+                f"{path}: {label!r} played other test episodes than the study ({episodes}); "
+                "rerun examples/rllib_multi.py --study on this study"
+            )
+        merged[label] = {
+            **result,
+            "policies": {**result["policies"], RLLIB: runs},
+            "train_seconds": {**result["train_seconds"], RLLIB: rllib[label]["train_seconds"]},
+        }
+    return merged
+
+
+def write_report(results: dict[str, dict[str, Any]], out: Path) -> None:
+    """``out/results.md`` and the plots of ``results``."""
+    write_text(out / "results.md", report(results))
+    plot(results, out)
 
 
 def run(
@@ -383,8 +412,16 @@ def run(
         out / "results.json",
         {"seconds": time.perf_counter() - started, "sizes": asdict(sizes), "results": results},
     )
-    write_text(out / "results.md", report(results))
-    plot(results, out)
+    results = with_rllib(results, out)
+    write_report(results, out)
+    return results
+
+
+def report_again(out: Path) -> dict[str, dict[str, Any]]:
+    """Rewrite ``out``'s report and plots from its ``results.json`` and, where it has run,
+    RLlib's ``rllib.json``."""
+    results = with_rllib(json.loads((out / "results.json").read_text())["results"], out)
+    write_report(results, out)
     return results
 
 
@@ -397,8 +434,18 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="+", default=None, help="run only these settings (labels)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="only rewrite the report and plots of --out (with RLlib's rllib.json if there)",
+    )
     add_executor_arguments(parser, "settings")
     args = parser.parse_args()
+    if args.report:
+        if not (args.out / "results.json").is_file():
+            parser.error(f"--report: no results.json in {args.out}")
+        print(report(report_again(args.out)))
+        return
     sizes = QUICK if args.quick else Sizes()
     if args.seeds is not None:
         if args.seeds < 1:

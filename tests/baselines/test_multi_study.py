@@ -79,3 +79,22 @@ def test_the_multi_user_targets_at_full_size():
             rows["rollout"]["microseconds_per_task"] / rows["kd_student"]["microseconds_per_task"]
         )
         assert speedup >= 100
+
+
+def test_rllibs_runs_join_the_report_only_on_the_same_test_episodes(tmp_path):
+    results = study.run(tmp_path, sizes=study.QUICK, only=("load 0.8",), progress=False)
+    episodes = study.QUICK.test_episodes
+    run = {**results["load 0.8"]["policies"]["ppo"][0], "cost": [2.0] * episodes}
+    entry = {"runs": [run, {**run, "cost": [4.0] * episodes}], "env_steps": [9, 9]}
+    (tmp_path / "rllib.json").write_text(
+        json.dumps({"results": {"load 0.8": {**entry, "train_seconds": 1.0}}})
+    )
+    rows = study.summary(study.report_again(tmp_path)["load 0.8"])
+    assert rows[study.RLLIB]["cost"] == pytest.approx(3.0)
+    assert study.RLLIB in (tmp_path / "results.md").read_text()
+    short = {**run, "cost": [2.0] * (episodes - 1)}
+    (tmp_path / "rllib.json").write_text(
+        json.dumps({"results": {"load 0.8": {"runs": [short], "train_seconds": 1.0}}})
+    )
+    with pytest.raises(ValueError, match="other test episodes"):
+        study.report_again(tmp_path)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.multiuser import UserPolicy, distill_student, evaluate, train_dil, train_sb3
+from baselines.evaluation import evaluate_multi as evaluate
+from baselines.multiuser import UserPolicy, distill_student, train_dil, train_sb3
 from gym_mecoffload.multi.experts import make_policy
 from gym_mecoffload.multi.model import make_scenario
 

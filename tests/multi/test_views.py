@@ -355,3 +355,18 @@ def test_partial_reset_starts_one_system_and_leaves_the_others():
         both = core.step(places[2 + t])
         np.testing.assert_array_equal(both.cost[1], alone.step(places[2 + t][1:2]).cost[0])
         np.testing.assert_array_equal(both.cost[0], untouched.step(places[2 + t][:1]).cost[0])
+
+
+def test_each_agents_observation_is_its_users_local_observation():
+    # A policy trained on the PettingZoo env acts on a core through local_observations.
+    pytest.importorskip("pettingzoo")
+    from gym_mecoffload.multi.observations import local_observations
+    from gym_mecoffload.multi.parallel import MecOffloadMultiParallelEnv
+
+    env = MecOffloadMultiParallelEnv(users=3, servers=2, horizon=5)
+    observations, _ = env.reset(seed=4)
+    for _ in range(3):
+        expected = local_observations(env.core)[0]
+        for agent, observation in observations.items():
+            np.testing.assert_array_equal(observation, expected[int(agent.split("_")[1])])
+        observations, *_ = env.step({agent: 1 for agent in env.agents})

@@ -58,3 +58,44 @@ def test_bad_arguments_are_refused(arguments, message):
         [sys.executable, str(SCRIPT), *arguments], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_the_study_mode_trains_each_seed_for_sb3s_budget_on_the_studys_test_episodes(
+    tmp_path,
+):
+    import json
+    from dataclasses import asdict, replace
+
+    from baselines.studies import multi as study
+
+    sizes = replace(study.QUICK, seeds=2, sb3_timesteps=600, test_episodes=3)
+    (tmp_path / "results.json").write_text(
+        json.dumps({"sizes": asdict(sizes), "results": {"load 0.8": {}}})
+    )
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--study", str(tmp_path), "--env-runners", "2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    entry = json.loads((tmp_path / "rllib.json").read_text())["results"]["load 0.8"]
+    users = study.settings(sizes.horizon)[1].scenario.users
+    assert len(entry["runs"]) == 2
+    # At least SB3's user-decisions (600) in slots of U users each.
+    assert all(steps >= 600 / users for steps in entry["env_steps"])
+    for run in entry["runs"]:
+        assert len(run["cost"]) == 3 and all(math.isfinite(c) and c > 0 for c in run["cost"])
+    assert "iteration 1" in done.stdout
+
+
+def test_the_study_mode_refuses_a_folder_without_a_study(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--study", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and "no results.json" in done.stderr
