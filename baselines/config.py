@@ -92,7 +92,8 @@ RLLIB_ENV_RUNNERS = 2
 RLLIB_DAG_SUBTASKS = 10  # the MILP labels each episode's task at reset (about 6 ms at n = 10)
 
 # The multi-user family (baselines.multiuser, baselines.studies.multi): one policy shared
-# by every user, deciding from the user's local observation. SB3's PPO and DQN train it on
+# by every user, deciding from the user's local observation (or, dil's central variant,
+# as a dispatcher placing the slot's tasks in turn). SB3's PPO and DQN train it on
 # the VecEnv over users (baselines.multi_vec_env); rewards are each user's own task's
 # cost, gamma < 1 because an episode of T slots has no natural end.
 MULTI_HIDDEN = (256, 256)  # dil and the SB3 learners
@@ -118,6 +119,8 @@ MULTI_DQN = {
 }
 MULTI_SYSTEMS = 8  # systems stepped together by the SB3 learners (x U users)
 # RLlib's multi-agent PPO on the PettingZoo env (examples/rllib_multi.py), one shared policy.
+# In the study (--study) each iteration is one SB3 PPO rollout of slots instead of
+# train_batch_size_per_learner: MULTI_PPO["n_steps"] * MULTI_SYSTEMS.
 RLLIB_MULTI_PPO = {
     "lr": 3e-4,
     "gamma": 0.9,
