@@ -228,8 +228,8 @@ def train_dil(
     """Behaviour cloning of ``expert`` on ``episodes`` of its own episodes, then
     ``dagger_rounds`` rounds in which the learner plays ``dagger_episodes`` episodes and the
     expert labels every state it visits; each round refits on all the data so far.
-    ``view="central"`` learns the dispatcher's policy on the global state instead
-    (:class:`DispatcherPolicy`)."""
+    ``view="central"`` learns the dispatcher that places the slot's tasks in turn from
+    :func:`position_features` instead (:class:`DispatcherPolicy`)."""
     policy_class = DispatcherPolicy if view == "central" else UserPolicy
     episodes = check_count("episodes", episodes, 1)
     dagger_rounds = check_count("dagger_rounds", dagger_rounds, 0)
