@@ -230,7 +230,10 @@ def _nap(shard: tuple[int, str]) -> int:
 
 
 def test_keyboard_interrupt_on_ray_stops_at_once_and_cancels_the_rest(ray_cluster, tmp_path):
-    # As Ctrl-C would, a second into a run of 8 three-second shards on 2 CPUs (12 s).
+    # As Ctrl-C would, a second into a run of 8 three-second shards on 2 CPUs (12 s). With
+    # Python's own SIGINT handler, as at a terminal: a runner started as a background job
+    # inherits SIGINT ignored, and interrupt_main() then does nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.0, _thread.interrupt_main)
     timer.start()
     started = time.monotonic()
@@ -239,6 +242,7 @@ def test_keyboard_interrupt_on_ray_stops_at_once_and_cancels_the_rest(ray_cluste
             run_shards(_nap, [(i, str(tmp_path)) for i in range(8)], executor="ray")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert type(caught.value) is KeyboardInterrupt
     assert time.monotonic() - started < 4
     time.sleep(1)
