@@ -185,12 +185,7 @@ def run_study(
 
     saved = json.loads((directory / "results.json").read_text())
     sizes = study.Sizes(**saved["sizes"])
-    labels = list(saved["results"]) if only is None else only
-    known = [s.label for s in study.settings(sizes.horizon)]
-    unknown = sorted(set(labels) - set(known))
-    if unknown:
-        raise ValueError(f"unknown settings {unknown}; known: {known}")
-    chosen = [s for s in study.settings(sizes.horizon) if s.label in labels]
+    chosen = study.chosen_settings(sizes.horizon, tuple(saved["results"] if only is None else only))
     path = directory / "rllib.json"
     out = json.loads(path.read_text()) if path.exists() else {"policy": "rllib_ppo"}
     out.setdefault("results", {})
@@ -200,7 +195,7 @@ def run_study(
         env_config = {
             "scenario": sc,
             "objective": setting.objective,
-            "reward_mode": "relative" if setting.objective == "latency" else "absolute",
+            "reward_mode": setting.reward_mode,
         }
         budget = math.ceil(sizes.sb3_timesteps / sc.users)  # SB3's user-decisions in slots
         runs, sampled, seconds = [], [], []

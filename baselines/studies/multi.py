@@ -70,6 +70,12 @@ class Setting:
     objective: str
     teacher: str  # "exact", "rollout" or a name of experts.make_policy
 
+    @property
+    def reward_mode(self) -> str:
+        """The RL learners' reward (SB3's and RLlib's alike): each task's latency over its
+        best alone for the latency objective, the objective's own cost otherwise."""
+        return "relative" if self.objective == "latency" else "absolute"
+
 
 def with_load(load: float, **changes: Any) -> MultiScenario:
     """The ``"multi"`` preset (with ``changes``) at ``load``, by its arrival probability."""
@@ -132,6 +138,19 @@ QUICK = Sizes(
 )
 
 
+def chosen_settings(horizon: int | None, only: tuple[str, ...] | None) -> list[Setting]:
+    """The settings labelled in ``only`` (all if None), in the study's order; an unknown
+    label is a ValueError naming the known ones."""
+    chosen = settings(horizon)
+    if only is not None:
+        known = [s.label for s in chosen]
+        unknown = sorted(set(only) - set(known))
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}; known: {known}")
+        chosen = [s for s in chosen if s.label in only]
+    return chosen
+
+
 def evaluation_episodes(setting: Setting, sizes: Sizes) -> int:
     """How many test episodes every policy plays on ``setting`` (the tiny tier's target is
     over 10,000)."""
@@ -177,15 +196,13 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
     for seed in range(sizes.seeds):
         rng = np.random.default_rng([seed, 1])
         learned = {}
-        for name, view in (("dil", "local"), ("dil_central", "central")):
+        for k, (name, view) in enumerate((("dil", "local"), ("dil_central", "central"))):
             log(f"{setting.label}: seed {seed}, {name}")
+            # exact: one solve serves every learner; the others are seeded per learner.
+            expert = teacher if exact else teacher_of(setting, sizes, seed=100 * (1 + k) + seed)
             learned[name], history = train_dil(
                 sc,
-                teacher
-                if exact
-                else teacher_of(
-                    setting, sizes, seed=(100 if view == "local" else 200) + seed
-                ),  # exact: one solve serves every learner
+                expert,
                 episodes=bc_episodes,
                 dagger_rounds=sizes.dagger_rounds,
                 dagger_episodes=bc_episodes * sizes.dagger_episodes // sizes.teacher_episodes,
@@ -209,12 +226,11 @@ def run_setting(setting: Setting, sizes: Sizes, progress: bool = False) -> dict[
         seconds["kd_student"] += history.seconds
         for algorithm in ("ppo", "dqn"):
             log(f"{setting.label}: seed {seed}, {algorithm}")
-            reward = "relative" if objective == "latency" else "absolute"
             learned[algorithm], history = train_sb3(
                 sc,
                 algorithm,
                 timesteps=sizes.sb3_timesteps,
-                reward_mode=reward,
+                reward_mode=setting.reward_mode,
                 objective=objective,
                 rng=rng,
             )
@@ -391,13 +407,7 @@ def run(
 ) -> dict[str, dict[str, Any]]:
     """The whole study (the settings in ``only``, or all), the settings spread over
     ``executor``; writes the results, the report and the plots into ``out``."""
-    chosen = settings(sizes.horizon)
-    if only is not None:
-        known = [s.label for s in chosen]
-        unknown = sorted(set(only) - set(known))
-        if unknown:
-            raise ValueError(f"unknown settings {unknown}; known: {known}")
-        chosen = [s for s in chosen if s.label in only]
+    chosen = chosen_settings(sizes.horizon, only)
     started = time.perf_counter()
     parts = run_parts(
         partial(run_setting, sizes=sizes),
